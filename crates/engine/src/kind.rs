@@ -1,0 +1,191 @@
+//! The closed set of document kinds Crumb knows, and how a path maps to one.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What sort of document a file is. Names are the stable strings used by
+/// `crumb status --json` (`by_type`) and the search filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// Portable Document Format.
+    Pdf,
+    /// Office Open XML word processing.
+    Docx,
+    /// Office Open XML spreadsheet.
+    Xlsx,
+    /// Office Open XML presentation.
+    Pptx,
+    /// OpenDocument text.
+    Odt,
+    /// OpenDocument spreadsheet.
+    Ods,
+    /// OpenDocument presentation.
+    Odp,
+    /// EPUB e-book.
+    Epub,
+    /// HTML page.
+    Html,
+    /// Markdown.
+    Markdown,
+    /// Plain text.
+    Text,
+    /// Source code.
+    Code,
+    /// E-mail (`.eml`, mbox, Outlook `.msg`).
+    Email,
+    /// Rich Text Format.
+    Rtf,
+    /// Legacy Word.
+    Doc,
+    /// Legacy Excel.
+    Xls,
+    /// Legacy PowerPoint.
+    Ppt,
+    /// Anything else: indexed by name only.
+    Other,
+}
+
+impl FileKind {
+    /// Every kind, in display order.
+    pub const ALL: [FileKind; 18] = [
+        FileKind::Pdf,
+        FileKind::Docx,
+        FileKind::Xlsx,
+        FileKind::Pptx,
+        FileKind::Odt,
+        FileKind::Ods,
+        FileKind::Odp,
+        FileKind::Epub,
+        FileKind::Html,
+        FileKind::Markdown,
+        FileKind::Text,
+        FileKind::Code,
+        FileKind::Email,
+        FileKind::Rtf,
+        FileKind::Doc,
+        FileKind::Xls,
+        FileKind::Ppt,
+        FileKind::Other,
+    ];
+
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Docx => "docx",
+            FileKind::Xlsx => "xlsx",
+            FileKind::Pptx => "pptx",
+            FileKind::Odt => "odt",
+            FileKind::Ods => "ods",
+            FileKind::Odp => "odp",
+            FileKind::Epub => "epub",
+            FileKind::Html => "html",
+            FileKind::Markdown => "markdown",
+            FileKind::Text => "text",
+            FileKind::Code => "code",
+            FileKind::Email => "email",
+            FileKind::Rtf => "rtf",
+            FileKind::Doc => "doc",
+            FileKind::Xls => "xls",
+            FileKind::Ppt => "ppt",
+            FileKind::Other => "other",
+        }
+    }
+
+    /// Parses a stable name (as printed by [`FileKind::as_str`]).
+    pub fn parse(name: &str) -> Option<FileKind> {
+        FileKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Classifies a path by its extension (case-insensitive).
+    pub fn from_path(path: &Path) -> FileKind {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "pdf" => FileKind::Pdf,
+            "docx" | "docm" | "dotx" => FileKind::Docx,
+            "xlsx" | "xlsm" | "xlsb" => FileKind::Xlsx,
+            "pptx" | "pptm" => FileKind::Pptx,
+            "odt" | "ott" => FileKind::Odt,
+            "ods" | "ots" => FileKind::Ods,
+            "odp" | "otp" => FileKind::Odp,
+            "epub" => FileKind::Epub,
+            "html" | "htm" | "xhtml" | "shtml" => FileKind::Html,
+            "md" | "markdown" | "mdown" | "mkd" | "mdx" => FileKind::Markdown,
+            "txt" | "text" | "log" | "csv" | "tsv" | "rst" | "adoc" | "asciidoc" | "org"
+            | "tex" | "bib" | "srt" | "vtt" | "ini" | "cfg" | "conf" => FileKind::Text,
+            "eml" | "mbox" | "mbx" | "msg" => FileKind::Email,
+            "rtf" => FileKind::Rtf,
+            "doc" | "dot" => FileKind::Doc,
+            "xls" | "xlt" => FileKind::Xls,
+            "ppt" | "pps" | "pot" => FileKind::Ppt,
+            e if CODE_EXTENSIONS.contains(&e) => FileKind::Code,
+            "" if matches!(
+                name.as_str(),
+                "readme" | "license" | "copying" | "changelog" | "authors" | "notice" | "todo"
+            ) =>
+            {
+                FileKind::Text
+            }
+            "" if matches!(name.as_str(), "makefile" | "dockerfile" | "justfile") => {
+                FileKind::Code
+            }
+            _ => FileKind::Other,
+        }
+    }
+
+    /// True for the kinds whose extractor reads the bytes as text.
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FileKind::Text | FileKind::Markdown | FileKind::Code | FileKind::Html
+        )
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+const CODE_EXTENSIONS: &[&str] = &[
+    "rs", "py", "pyi", "js", "mjs", "cjs", "ts", "tsx", "jsx", "c", "h", "cc", "cpp", "cxx", "hpp",
+    "hh", "java", "kt", "kts", "go", "rb", "php", "cs", "fs", "swift", "m", "mm", "scala", "clj",
+    "hs", "ml", "mli", "ex", "exs", "erl", "lua", "pl", "pm", "r", "jl", "dart", "zig", "nim",
+    "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "sql", "toml", "yaml", "yml", "json",
+    "xml", "css", "scss", "less", "vue", "svelte", "proto", "graphql", "cmake", "gradle", "mk",
+    "el", "vim", "tf", "nix",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_extension_case_insensitively() {
+        assert_eq!(FileKind::from_path(Path::new("a/B.PDF")), FileKind::Pdf);
+        assert_eq!(FileKind::from_path(Path::new("notes.md")), FileKind::Markdown);
+        assert_eq!(FileKind::from_path(Path::new("main.rs")), FileKind::Code);
+        assert_eq!(FileKind::from_path(Path::new("README")), FileKind::Text);
+        assert_eq!(FileKind::from_path(Path::new("photo.jpg")), FileKind::Other);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for k in FileKind::ALL {
+            assert_eq!(FileKind::parse(k.as_str()), Some(k));
+        }
+    }
+}
