@@ -1,1 +1,7 @@
+//! Integration tests of the engine and the `crumb` command line, on real
+//! files in temp folders, a real SQLite catalog and a real tantivy index.
 
+mod cli;
+mod common;
+mod crash;
+mod indexing;
