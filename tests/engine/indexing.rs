@@ -202,3 +202,47 @@ fn a_second_writer_is_refused_while_readers_still_search() {
     .unwrap();
     assert_eq!(names(&search(&reader, "concurrent")), ["a.txt"]);
 }
+
+#[test]
+fn apply_changes_updates_files_and_folders_by_path() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let root = docs.path().canonicalize().unwrap();
+    write(&root, "keep/a.txt", "alpha words");
+    write(&root, "old/b.txt", "bravo words");
+    write(&root, "gone/c.txt", "charlie words");
+    write(&root, ".gitignore", "ignored/\n");
+    let e = engine(data.path());
+    index(&e, &root);
+
+    write(&root, "keep/a.txt", "alpha changed delta");
+    std::fs::rename(root.join("old"), root.join("new")).unwrap();
+    std::fs::remove_dir_all(root.join("gone")).unwrap();
+    write(&root, "ignored/d.txt", "echo words");
+    write(&root, "fresh.txt", "foxtrot words");
+    let changed = [
+        root.join("keep/a.txt"),
+        root.join("old"),
+        root.join("new"),
+        root.join("gone"),
+        root.join("ignored/d.txt"),
+        root.join("fresh.txt"),
+        std::path::PathBuf::from("/elsewhere/x.txt"),
+    ];
+    let r = e
+        .apply_changes(
+            &changed,
+            &crumb_engine::progress::NoProgress,
+            &Default::default(),
+        )
+        .unwrap();
+    assert_eq!((r.indexed, r.removed), (3, 2), "{r:?}");
+    assert_eq!(names(&search(&e, "delta")), ["a.txt"]);
+    assert_eq!(
+        search(&e, "bravo")[0].path,
+        root.join("new/b.txt").to_string_lossy()
+    );
+    assert!(search(&e, "charlie").is_empty());
+    assert!(search(&e, "echo").is_empty(), "ignored folder stays out");
+    assert_eq!(names(&search(&e, "foxtrot")), ["fresh.txt"]);
+}
