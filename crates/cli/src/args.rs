@@ -90,6 +90,14 @@ pub enum Command {
         #[command(flatten)]
         models: ModelArgs,
     },
+    /// Index folders, then keep the index current until interrupted (Ctrl-C).
+    Watch {
+        /// Folders to watch.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: crate::watch_cmd::WatchArgs,
+    },
     /// Show what is indexed.
     Status {
         /// Print JSON.

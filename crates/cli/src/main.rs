@@ -4,6 +4,7 @@
 mod args;
 mod output;
 mod run;
+mod watch_cmd;
 
 use clap::Parser;
 

@@ -94,6 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("give a QUERY or --queries FILE"),
             }
         }
+        Command::Watch { paths, opts } => crate::watch_cmd::run(&data_dir, &paths, &opts),
         Command::Status { json, failed } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
             let status = engine.status()?;

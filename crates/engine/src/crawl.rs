@@ -259,7 +259,14 @@ mod tests {
         ] {
             assert!(is_temporary(Path::new(name)), "{name}");
         }
-        for name in ["report.docx", "#", "tmp.txt", "part.md", "49130", "lock.txt"] {
+        for name in [
+            "report.docx",
+            "#",
+            "tmp.txt",
+            "part.md",
+            "49130",
+            "lock.txt",
+        ] {
             assert!(!is_temporary(Path::new(name)), "{name}");
         }
     }

@@ -191,6 +191,10 @@ impl Engine {
                 }
             }
         }
+        let now = crate::time::now_ns();
+        for f in &mut work {
+            smudge_racy(f, now);
+        }
         let total = work.len() as u64;
         let mut done = 0u64;
         for batch in work.chunks(BATCH_FILES) {
@@ -274,6 +278,21 @@ impl Engine {
     /// Failed files, with reasons.
     pub fn failed_files(&self) -> Result<Vec<crate::catalog::FileRecord>> {
         self.catalog()?.files_with_status(FileStatus::Failed)
+    }
+}
+
+/// A file modified this recently may be written again within the same coarse
+/// file-system clock tick (a few ms on ext4, 2 s on FAT) without its size or
+/// mtime changing, and would then look unchanged forever.
+const RACY_NS: i64 = 2_000_000_000;
+
+/// Stores a "racily clean" file with a nudged mtime, so that the next check
+/// re-reads and re-hashes it instead of trusting size and mtime (git smudges
+/// such index entries the same way). The live watcher depends on this: it
+/// often reads a file milliseconds after it was written.
+fn smudge_racy(f: &mut FoundFile, now_ns: i64) {
+    if f.mtime_ns > now_ns - RACY_NS {
+        f.mtime_ns -= 1;
     }
 }
 

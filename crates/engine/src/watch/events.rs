@@ -151,7 +151,10 @@ mod tests {
                 s.classify(&rename),
                 Action::Paths(vec![("/r/a.txt".into(), "/r".into())])
             );
-            let write = ev(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &["/r/d/b.md"]);
+            let write = ev(
+                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+                &["/r/d/b.md"],
+            );
             assert!(matches!(s.classify(&write), Action::Paths(_)));
         });
     }
@@ -160,12 +163,21 @@ mod tests {
     fn noise_is_ignored() {
         scope_test(|s| {
             for (kind, path) in [
-                (EventKind::Access(AccessKind::Open(AccessMode::Any)), "/r/a.txt"),
+                (
+                    EventKind::Access(AccessKind::Open(AccessMode::Any)),
+                    "/r/a.txt",
+                ),
                 (EventKind::Create(CreateKind::File), "/r/.git/index.lock"),
                 (EventKind::Create(CreateKind::File), "/r/~$budget.xlsx"),
-                (EventKind::Create(CreateKind::File), "/r/.crumb-data/catalog.sqlite-wal"),
+                (
+                    EventKind::Create(CreateKind::File),
+                    "/r/.crumb-data/catalog.sqlite-wal",
+                ),
                 (EventKind::Create(CreateKind::File), "/elsewhere/a.txt"),
-                (EventKind::Create(CreateKind::File), "/r/node_modules/x/index.js"),
+                (
+                    EventKind::Create(CreateKind::File),
+                    "/r/node_modules/x/index.js",
+                ),
             ] {
                 assert_eq!(s.classify(&ev(kind, &[path])), Action::Ignore, "{path}");
             }
@@ -177,8 +189,11 @@ mod tests {
         scope_test(|s| {
             let overflow = Ok(Event::new(EventKind::Other).set_flag(Flag::Rescan));
             assert_eq!(s.classify(&overflow), Action::Rescan(vec!["/r".into()]));
-            let limit = Err(notify::Error::new(ErrorKind::MaxFilesWatch).add_path("/r/deep".into()));
-            assert!(matches!(s.classify(&limit), Action::Poll(r, _) if r == vec![PathBuf::from("/r")]));
+            let limit =
+                Err(notify::Error::new(ErrorKind::MaxFilesWatch).add_path("/r/deep".into()));
+            assert!(
+                matches!(s.classify(&limit), Action::Poll(r, _) if r == vec![PathBuf::from("/r")])
+            );
             let io = Err(notify::Error::generic("boom"));
             assert_eq!(s.classify(&io), Action::Rescan(vec!["/r".into()]));
         });

@@ -235,7 +235,10 @@ impl Watcher {
                     last_batch: None,
                     polling: Vec::new(),
                     last_error: None,
-                    roots: roots.iter().map(|r| r.to_string_lossy().into_owned()).collect(),
+                    roots: roots
+                        .iter()
+                        .map(|r| r.to_string_lossy().into_owned())
+                        .collect(),
                 },
                 stop: false,
                 poll_requests: Vec::new(),

@@ -213,7 +213,11 @@ mod tests {
         q.push("/r/a".into(), Path::new("/r"), t);
         assert!(!q.ready(t + Duration::from_millis(50), quiet, max));
         assert!(q.ready(t + Duration::from_millis(100), quiet, max));
-        q.push("/r/b".into(), Path::new("/r"), t + Duration::from_millis(450));
+        q.push(
+            "/r/b".into(),
+            Path::new("/r"),
+            t + Duration::from_millis(450),
+        );
         assert!(q.ready(t + Duration::from_millis(500), quiet, max));
     }
 
@@ -228,7 +232,10 @@ mod tests {
             tmp.join("gone/f"),
             tmp.join("d"),
         ]);
-        assert_eq!(out, vec![tmp.join("d"), tmp.join("gone"), tmp.join("gone/f")]);
+        assert_eq!(
+            out,
+            vec![tmp.join("d"), tmp.join("gone"), tmp.join("gone/f")]
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -7,18 +7,13 @@ use super::{BatchReport, PollingRoot, Shared, WatchEvent, WatchOptions, WatchPha
 use crate::engine::Engine;
 use crate::progress::{IndexingStep, NoProgress};
 use crate::{Error, Result};
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 pub(crate) type OnEvent = Box<dyn Fn(&WatchEvent) + Send + Sync>;
-
-/// A file modified less than this long ago is held back: its mtime may still
-/// share a coarse kernel clock tick with a write yet to come, and a later
-/// same-size write would then look unchanged (git's "racily clean" problem).
-const FRESH: Duration = Duration::from_millis(50);
 
 /// The folders to watch, canonical: the given ones, or every indexed root.
 pub(crate) fn resolve_roots(engine: &Engine, roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -28,7 +23,9 @@ pub(crate) fn resolve_roots(engine: &Engine, roots: &[PathBuf]) -> Result<Vec<Pa
         roots.to_vec()
     };
     if roots.is_empty() {
-        return Err(Error::Input("no folders to watch: index a folder first".into()));
+        return Err(Error::Input(
+            "no folders to watch: index a folder first".into(),
+        ));
     }
     let mut out = Vec::new();
     for r in roots {
@@ -78,11 +75,14 @@ struct Worker {
     on_event: OnEvent,
 }
 
-/// The OS watchers; dropping them removes the watches.
+/// The OS watcher (dropping it removes the watches) and the folders polled
+/// instead. Polling re-examines the folder against the catalog (crawl +
+/// compare), not against a poller's own snapshot: a change the poller never
+/// saw (made between its first scan and a rescan) would otherwise stay wrong.
 struct Watches {
     native: Option<RecommendedWatcher>,
-    poll: Option<PollWatcher>,
     polled: Vec<PathBuf>,
+    next_poll: Instant,
 }
 
 impl Worker {
@@ -121,11 +121,11 @@ impl Worker {
     fn watch_roots(&self) -> Watches {
         let mut w = Watches {
             native: None,
-            poll: None,
             polled: Vec::new(),
+            next_poll: Instant::now() + self.opts.poll_interval,
         };
         if !self.opts.force_polling {
-            match notify::recommended_watcher(self.handler(false)) {
+            match notify::recommended_watcher(self.handler()) {
                 Ok(n) => w.native = Some(n),
                 Err(e) => {
                     let reason = format!("file events are unavailable ({e})");
@@ -167,26 +167,6 @@ impl Worker {
         if let Some(n) = w.native.as_mut() {
             let _ = n.unwatch(root);
         }
-        if w.poll.is_none() {
-            let config = notify::Config::default()
-                .with_poll_interval(self.opts.poll_interval)
-                .with_follow_symlinks(false);
-            match PollWatcher::new(self.handler(true), config) {
-                Ok(p) => w.poll = Some(p),
-                Err(e) => {
-                    return self.error(&Error::Io {
-                        context: format!("poll {}", root.display()),
-                        source: std::io::Error::other(e.to_string()),
-                    })
-                }
-            }
-        }
-        if let Some(Err(e)) = w.poll.as_mut().map(|p| p.watch(root, RecursiveMode::Recursive)) {
-            return self.error(&Error::Io {
-                context: format!("poll {}", root.display()),
-                source: std::io::Error::other(e.to_string()),
-            });
-        }
         w.polled.push(root.to_path_buf());
         let polling = PollingRoot {
             root: root.to_string_lossy().into_owned(),
@@ -197,8 +177,10 @@ impl Worker {
         {
             let mut inner = self.shared.lock();
             inner.status.polling.push(polling.clone());
-            // Changes between the failed watch and the first poll.
-            inner.pending.push_rescan(root.to_path_buf(), Instant::now());
+            // Changes since the failed watch, without waiting for the first poll.
+            inner
+                .pending
+                .push_rescan(root.to_path_buf(), Instant::now());
         }
         self.shared.wake.notify_all();
         (self.on_event)(&WatchEvent::Polling { root: polling });
@@ -206,19 +188,13 @@ impl Worker {
 
     /// The callback the OS watchers run on their own threads: classify and
     /// queue, nothing more (it must never block on indexing).
-    fn handler(&self, from_poll: bool) -> impl notify::EventHandler {
+    fn handler(&self) -> impl notify::EventHandler {
         let shared = self.shared.clone();
         let roots = self.roots.clone();
         let crawl = self.engine.options().crawl.clone();
         let data = self.engine.options().data_dir.clone();
         let data_dir = data.canonicalize().unwrap_or(data);
         move |event: notify::Result<notify::Event>| {
-            if from_poll && event.is_err() {
-                // A poll that cannot read a folder says so at every interval;
-                // rescanning would not help.
-                tracing::debug!(target: "watch", ?event, "poll error");
-                return;
-            }
             let scope = Scope {
                 roots: &roots,
                 crawl: &crawl,
@@ -241,7 +217,9 @@ impl Worker {
                     }
                 }
                 Action::Poll(roots, reason) => {
-                    inner.poll_requests.extend(roots.into_iter().map(|r| (r, reason.clone())));
+                    inner
+                        .poll_requests
+                        .extend(roots.into_iter().map(|r| (r, reason.clone())));
                 }
             }
             drop(inner);
@@ -257,8 +235,11 @@ impl Worker {
                 return false;
             }
             self.set_busy(true);
-            let progress = |step: &IndexingStep| (self.on_event)(&WatchEvent::Progress { step: step.clone() });
-            let result = self.engine.index(&self.roots, &progress, &self.shared.cancel);
+            let progress =
+                |step: &IndexingStep| (self.on_event)(&WatchEvent::Progress { step: step.clone() });
+            let result = self
+                .engine
+                .index(&self.roots, &progress, &self.shared.cancel);
             self.set_busy(false);
             match result {
                 Ok(report) => {
@@ -305,10 +286,25 @@ impl Worker {
                     break;
                 }
                 let now = Instant::now();
-                if !inner.status.paused && inner.pending.ready(now, self.opts.quiet, self.opts.max_wait) {
+                if !watches.polled.is_empty() && now >= watches.next_poll {
+                    for root in &watches.polled {
+                        inner.pending.push_rescan(root.clone(), now);
+                    }
+                    watches.next_poll = now + self.opts.poll_interval;
+                }
+                if !inner.status.paused
+                    && inner
+                        .pending
+                        .ready(now, self.opts.quiet, self.opts.max_wait)
+                {
                     break;
                 }
-                let wait = inner.pending.wait_hint(now, self.opts.quiet, self.opts.max_wait);
+                let mut wait = inner
+                    .pending
+                    .wait_hint(now, self.opts.quiet, self.opts.max_wait);
+                if !watches.polled.is_empty() {
+                    wait = wait.min(watches.next_poll.saturating_duration_since(now));
+                }
                 inner = self
                     .shared
                     .wake
@@ -327,19 +323,7 @@ impl Worker {
             let batch = inner.pending.take(self.opts.batch_paths);
             inner.status.busy = true;
             self.shared.cancel.reset();
-            drop(inner);
-            let (ready, fresh) = split_fresh(batch);
-            if !fresh.is_empty() {
-                let mut inner = self.shared.lock();
-                inner.pending.requeue(fresh, &self.roots, Instant::now());
-                inner.status.busy = false;
-                drop(inner);
-                if ready.is_empty() {
-                    std::thread::sleep(FRESH);
-                    continue;
-                }
-            }
-            return Some(coalesce(ready));
+            return Some(coalesce(batch));
         }
     }
 
@@ -377,20 +361,6 @@ impl Worker {
             }
         }
     }
-}
-
-/// Splits off files modified within [`FRESH`] of now.
-fn split_fresh(batch: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let now = SystemTime::now();
-    batch.into_iter().partition(|p| {
-        let age = std::fs::symlink_metadata(p)
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| now.duration_since(t).ok());
-        // Unknown or future mtimes cannot be waited out: go ahead.
-        !matches!(age, Some(a) if a < FRESH)
-    })
 }
 
 /// Nice 10 for this thread and the extraction threads it spawns (Linux
