@@ -2,6 +2,7 @@
 //! event stream. Every check polls with a generous timeout (eventual
 //! consistency); nothing asserts on speed.
 
+#[cfg(unix)]
 mod process;
 mod random;
 
@@ -309,4 +310,21 @@ fn pause_holds_changes_until_resume() {
     assert!(live.finds("deferred").is_empty());
     live.watcher().resume();
     live.expect("deferred", &["held.txt"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_folders_are_not_followed_as_in_a_crawl() {
+    let live = Live::start(WatchOptions::default(), |_| {});
+    let outside = live.root.parent().expect("parent").join("elsewhere");
+    write(&outside, "old.txt", "linked");
+    std::os::unix::fs::symlink(&outside, live.root.join("link")).expect("symlink");
+    write(&outside, "new.txt", "linked");
+    write(&outside, "sub/deeper.txt", "linked");
+    // A sentinel written last: once it is searchable, the rest was seen too.
+    write(&live.root, "sentinel.txt", "sentinel");
+    live.expect("sentinel", &["sentinel.txt"]);
+    assert!(live.watcher().wait_idle(PATIENCE));
+    assert_eq!(live.finds("linked"), Vec::<String>::new());
+    assert_eq!(live.indexed_paths(), vec!["sentinel.txt"]);
 }

@@ -164,10 +164,15 @@ fn random_operations_while_watching_match_a_fresh_index() {
     let want = snapshot(&fresh, &root);
     let settled = eventually(|| w.status().is_idle() && snapshot(&data, &root) == want);
     let got = snapshot(&data, &root);
-    w.stop().expect("stop");
+    eprintln!(
+        "random watch test: {} files in the final tree, {} batches",
+        want.len(),
+        w.status().batches
+    );
     assert!(settled || got == want, "seed {seed}: did not settle");
     assert_eq!(got.len(), want.len(), "seed {seed}");
     assert_eq!(got, want, "seed {seed}");
+    w.stop().expect("stop");
 }
 
 fn time_seed() -> u64 {

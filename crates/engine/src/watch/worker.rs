@@ -125,7 +125,10 @@ impl Worker {
             next_poll: Instant::now() + self.opts.poll_interval,
         };
         if !self.opts.force_polling {
-            match notify::recommended_watcher(self.handler()) {
+            // Like the crawl, never follow symlinks: a watch inside a linked
+            // folder would index files a full crawl leaves out.
+            let config = notify::Config::default().with_follow_symlinks(false);
+            match RecommendedWatcher::new(self.handler(), config) {
                 Ok(n) => w.native = Some(n),
                 Err(e) => {
                     let reason = format!("file events are unavailable ({e})");
