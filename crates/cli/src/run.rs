@@ -129,11 +129,13 @@ fn search_batch(engine: &Engine, base: &SearchRequest, file: &std::path::Path) -
         let Some((id, query)) = line.split_once('\t') else {
             bail!("{}:{}: expected `id<TAB>query`", file.display(), n + 1);
         };
+        let started = std::time::Instant::now();
         let hits = engine.search(&SearchRequest {
             query: query.to_string(),
             ..base.clone()
         })?;
-        let line = serde_json::json!({ "id": id, "hits": output::hits_json(&hits) });
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let line = serde_json::json!({ "id": id, "hits": output::hits_json(&hits), "ms": ms });
         writeln!(out, "{line}")?;
     }
     out.flush()?;
