@@ -11,6 +11,7 @@ pub mod extract;
 pub mod kind;
 pub mod models;
 pub mod progress;
+pub mod vectors;
 
 pub use error::{Error, Result, WireError};
 pub use kind::FileKind;
