@@ -1,1 +1,6 @@
+//! Engine integration tests: one binary, a module per area.
 
+mod fetch;
+mod models;
+mod support;
+mod vectors;

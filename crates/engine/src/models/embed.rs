@@ -65,12 +65,19 @@ impl OnnxEmbedder {
     pub fn load(dir: &Path, opts: &ModelOptions) -> Result<OnnxEmbedder> {
         let folder = ModelFolder::open(dir)?;
         let onnx = folder.onnx_file(&opts.variant)?;
-        let model = OrtModel::open(&onnx, &opts.providers, opts.intra_threads, "last_hidden_state")?;
+        let model = OrtModel::open(
+            &onnx,
+            &opts.providers,
+            opts.intra_threads,
+            "last_hidden_state",
+        )?;
         let tokenizer = folder.tokenizer()?;
         let dim = folder
             .config_u64("hidden_size")
             .map(|d| d as usize)
-            .ok_or_else(|| Error::Model(format!("{}: config.json has no hidden_size", dir.display())))?;
+            .ok_or_else(|| {
+                Error::Model(format!("{}: config.json has no hidden_size", dir.display()))
+            })?;
         let pad_id = folder.config_u64("pad_token_id").unwrap_or(0) as u32;
         let query_prefix = opts
             .query_prefix
@@ -80,7 +87,9 @@ impl OnnxEmbedder {
         let embedder = OnnxEmbedder {
             id: folder.model_id(&onnx),
             pooling: Pooling::from_folder(dir)?,
-            max_len: opts.max_length.unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS)),
+            max_len: opts
+                .max_length
+                .unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS)),
             batch_size: opts.batch_size.max(1),
             model,
             tokenizer,
@@ -165,7 +174,11 @@ pub(crate) fn pool(mode: Pooling, hidden: &[f32], mask: &[i64], dim: usize) -> V
         }
     }
     if mode != Pooling::Max && n > 0.0 {
-        let scale = if mode == Pooling::MeanSqrtLen { 1.0 / n.sqrt() } else { 1.0 / n };
+        let scale = if mode == Pooling::MeanSqrtLen {
+            1.0 / n.sqrt()
+        } else {
+            1.0 / n
+        };
         acc.iter_mut().for_each(|a| *a *= scale);
     }
     acc

@@ -88,7 +88,9 @@ pub fn check_file(path: &Path, spec: &ModelFile) -> Result<FileStatus> {
     }
     let (hash, size) = sha256_file(path)?;
     if let Some(want) = spec.size.filter(|&w| w != size) {
-        return Ok(FileStatus::Mismatch(format!("size {size}, expected {want}")));
+        return Ok(FileStatus::Mismatch(format!(
+            "size {size}, expected {want}"
+        )));
     }
     if let Some(want) = &spec.sha256 {
         return Ok(if hash.eq_ignore_ascii_case(want) {
@@ -151,7 +153,9 @@ pub fn fetch_model(
         let status = check_file(&dest, spec)?;
         if let FileStatus::Mismatch(why) = &status {
             let _ = fs::remove_file(&dest);
-            return Err(Error::Model(format!("{url}: {why}; the download was removed")));
+            return Err(Error::Model(format!(
+                "{url}: {why}; the download was removed"
+            )));
         }
         out.push((spec.path.clone(), status));
     }
@@ -159,7 +163,10 @@ pub fn fetch_model(
 }
 
 fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".part");
     dest.with_file_name(name)
 }
@@ -168,7 +175,8 @@ fn part_path(dest: &Path) -> PathBuf {
 /// with a `Range` request and retrying cut transfers.
 pub fn download(url: &str, dest: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<()> {
     if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io(format!("create {}", parent.display()), e))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("create {}", parent.display()), e))?;
     }
     let part = part_path(dest);
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -192,7 +200,9 @@ pub fn download(url: &str, dest: &Path, progress: &mut dyn FnMut(u64, Option<u64
             }
         }
     }
-    Err(Error::Model(format!("{url}: gave up after {ATTEMPTS} attempts: {last_err}")))
+    Err(Error::Model(format!(
+        "{url}: gave up after {ATTEMPTS} attempts: {last_err}"
+    )))
 }
 
 enum Transfer {

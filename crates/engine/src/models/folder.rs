@@ -102,12 +102,7 @@ impl ModelFolder {
 
     /// The ONNX file to run for `variant`.
     pub fn onnx_file(&self, variant: &OnnxVariant) -> Result<PathBuf> {
-        let first = |names: &[&str]| {
-            names
-                .iter()
-                .map(|n| self.dir.join(n))
-                .find(|p| p.is_file())
-        };
+        let first = |names: &[&str]| names.iter().map(|n| self.dir.join(n)).find(|p| p.is_file());
         let found = match variant {
             OnnxVariant::Fp32 => first(&FP32_FILES),
             OnnxVariant::Int8 => first(&INT8_FILES),

@@ -198,7 +198,10 @@ mod tests {
         for k in KnownModel::ALL {
             let e = m.entry(k).expect("entry");
             assert!(e.files.iter().any(|f| f.path == "config.json"));
-            assert!(e.files.iter().any(|f| f.path.ends_with(".onnx") && f.default));
+            assert!(e
+                .files
+                .iter()
+                .any(|f| f.path.ends_with(".onnx") && f.default));
             assert_eq!(KnownModel::from_name(k.name()), Some(k));
         }
         assert_eq!(

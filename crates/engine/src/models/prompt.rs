@@ -78,7 +78,9 @@ impl V2Prompt {
         match (self.yes, self.no) {
             (Some(y), Some(n)) => match (logits.get(y as usize), logits.get(n as usize)) {
                 (Some(a), Some(b)) => Ok(a - b),
-                _ => Err(Error::Model("vocabulary logits shorter than the tokenizer".into())),
+                _ => Err(Error::Model(
+                    "vocabulary logits shorter than the tokenizer".into(),
+                )),
             },
             _ => Err(Error::Model("tokenizer has no \"1\"/\"0\" tokens".into())),
         }

@@ -118,14 +118,17 @@ pub(crate) fn dispatch(
     match ep {
         ExecutionProvider::Cpu => Ok(None),
         #[cfg(all(feature = "cuda", any(target_os = "linux", target_os = "windows")))]
-        ExecutionProvider::Cuda => available::<ort::ep::CUDA>(ep)
-            .map(|()| Some(ort::ep::CUDA::default().build())),
+        ExecutionProvider::Cuda => {
+            available::<ort::ep::CUDA>(ep).map(|()| Some(ort::ep::CUDA::default().build()))
+        }
         #[cfg(all(feature = "coreml", target_vendor = "apple"))]
-        ExecutionProvider::CoreMl => available::<ort::ep::CoreML>(ep)
-            .map(|()| Some(ort::ep::CoreML::default().build())),
+        ExecutionProvider::CoreMl => {
+            available::<ort::ep::CoreML>(ep).map(|()| Some(ort::ep::CoreML::default().build()))
+        }
         #[cfg(all(feature = "directml", target_os = "windows"))]
-        ExecutionProvider::DirectMl => available::<ort::ep::DirectML>(ep)
-            .map(|()| Some(ort::ep::DirectML::default().build())),
+        ExecutionProvider::DirectMl => {
+            available::<ort::ep::DirectML>(ep).map(|()| Some(ort::ep::DirectML::default().build()))
+        }
         other => Err(format!("{other} is not compiled into this build")),
     }
 }
@@ -133,7 +136,9 @@ pub(crate) fn dispatch(
 /// Asks the loaded ONNX Runtime whether it was built with the provider: the
 /// CPU-only wheel is not, and registering would fail less clearly.
 #[allow(dead_code)] // unused when no accelerator feature is on
-fn available<E: ort::ep::ExecutionProvider>(ep: ExecutionProvider) -> std::result::Result<(), String> {
+fn available<E: ort::ep::ExecutionProvider>(
+    ep: ExecutionProvider,
+) -> std::result::Result<(), String> {
     match E::is_available() {
         Ok(true) => Ok(()),
         Ok(false) => Err(format!("the loaded ONNX Runtime has no {ep} support")),

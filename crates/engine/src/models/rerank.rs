@@ -106,6 +106,12 @@ impl OnnxReranker {
         self.max_len
     }
 
+    /// The token ids the model sees for one (query, passage) pair, before
+    /// padding: for checking tokenisation against a reference.
+    pub fn tokenize_pair(&self, query: &str, passage: &str) -> Result<Vec<u32>> {
+        Ok(self.encode_pair(query, passage)?.0)
+    }
+
     /// Token ids (and type ids) for one pair, ready to pad.
     fn encode_pair(&self, query: &str, passage: &str) -> Result<(Vec<u32>, Vec<u32>)> {
         match &self.prompt {
@@ -186,7 +192,10 @@ mod tests {
             RerankKind::from_model_type("deberta-v2").ok(),
             Some(RerankKind::CrossEncoderV1)
         );
-        assert_eq!(RerankKind::from_model_type("qwen2").ok(), Some(RerankKind::QwenV2));
+        assert_eq!(
+            RerankKind::from_model_type("qwen2").ok(),
+            Some(RerankKind::QwenV2)
+        );
         assert!(RerankKind::from_model_type("llama").is_err());
     }
 }

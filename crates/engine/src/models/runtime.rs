@@ -44,7 +44,11 @@ pub fn ort_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
         out.push(dir.join("lib").join(&name));
     }
     let mut roots: Vec<PathBuf> = Vec::new();
-    roots.extend(exe_dir.iter().flat_map(|d| d.ancestors().map(Path::to_path_buf)));
+    roots.extend(
+        exe_dir
+            .iter()
+            .flat_map(|d| d.ancestors().map(Path::to_path_buf)),
+    );
     if let Ok(cwd) = std::env::current_dir() {
         roots.extend(cwd.ancestors().map(Path::to_path_buf));
     }
@@ -120,7 +124,9 @@ fn environment() -> Result<&'static Environment> {
     init_runtime(None)?;
     match ENVIRONMENT.get() {
         Some(Ok((env, _))) => Ok(env),
-        _ => Err(Error::Bug("ONNX Runtime environment missing after init".into())),
+        _ => Err(Error::Bug(
+            "ONNX Runtime environment missing after init".into(),
+        )),
     }
 }
 

@@ -22,7 +22,12 @@ impl Batch {
     /// Pads token sequences to the longest one, on the right or the left.
     pub fn pad(seqs: &[(Vec<u32>, Vec<u32>)], pad_id: u32, left: bool) -> Batch {
         let rows = seqs.len();
-        let cols = seqs.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0).max(1);
+        let cols = seqs
+            .iter()
+            .map(|(ids, _)| ids.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let mut b = Batch {
             rows,
             cols,
@@ -32,7 +37,11 @@ impl Batch {
         };
         for (r, (ids, types)) in seqs.iter().enumerate() {
             let start = r * cols + if left { cols - ids.len() } else { 0 };
-            for (k, (&id, &t)) in ids.iter().zip(types.iter().chain(std::iter::repeat(&0))).enumerate() {
+            for (k, (&id, &t)) in ids
+                .iter()
+                .zip(types.iter().chain(std::iter::repeat(&0)))
+                .enumerate()
+            {
                 b.ids[start + k] = i64::from(id);
                 b.mask[start + k] = 1;
                 b.type_ids[start + k] = i64::from(t);
@@ -65,8 +74,16 @@ impl OrtModel {
         want_output: &str,
     ) -> Result<OrtModel> {
         let (session, provider) = open_session(path, providers, intra_threads)?;
-        let inputs: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
-        let outputs: Vec<String> = session.outputs().iter().map(|o| o.name().to_string()).collect();
+        let inputs: Vec<String> = session
+            .inputs()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect();
+        let outputs: Vec<String> = session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
         let output = outputs
             .iter()
             .find(|o| *o == want_output)
@@ -74,7 +91,10 @@ impl OrtModel {
             .cloned()
             .ok_or_else(|| Error::Model(format!("{} declares no outputs", path.display())))?;
         for name in &inputs {
-            if !matches!(name.as_str(), "input_ids" | "attention_mask" | "token_type_ids") {
+            if !matches!(
+                name.as_str(),
+                "input_ids" | "attention_mask" | "token_type_ids"
+            ) {
                 return Err(Error::Model(format!(
                     "{} needs input {name:?}, which Crumb does not provide",
                     path.display()
@@ -99,7 +119,10 @@ impl OrtModel {
         let shape = [batch.rows, batch.cols];
         let mut feeds: Vec<(String, ort::value::DynValue)> = Vec::with_capacity(self.inputs.len());
         let Batch {
-            ids, mask, type_ids, ..
+            ids,
+            mask,
+            type_ids,
+            ..
         } = batch;
         let mut ids = Some(ids);
         let mut mask = Some(mask);

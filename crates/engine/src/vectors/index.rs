@@ -45,8 +45,9 @@ impl VectorIndex {
     /// Loads every vector of `model` with the given in-memory layout.
     pub fn load_with(conn: &Connection, model: &str, quant: Quantization) -> Result<VectorIndex> {
         super::store::ensure_schema(conn)?;
-        let mut stmt =
-            conn.prepare("SELECT passage_id, dim, data FROM vectors WHERE model = ?1 ORDER BY passage_id")?;
+        let mut stmt = conn.prepare(
+            "SELECT passage_id, dim, data FROM vectors WHERE model = ?1 ORDER BY passage_id",
+        )?;
         let mut rows = stmt.query([model])?;
         let mut index = VectorIndex {
             model: model.to_string(),
@@ -63,7 +64,11 @@ impl VectorIndex {
     }
 
     /// Builds an index from vectors in memory.
-    pub fn from_vectors(model: &str, items: &[(i64, Vec<f32>)], quant: Quantization) -> Result<VectorIndex> {
+    pub fn from_vectors(
+        model: &str,
+        items: &[(i64, Vec<f32>)],
+        quant: Quantization,
+    ) -> Result<VectorIndex> {
         let mut index = VectorIndex {
             model: model.to_string(),
             ..Default::default()
@@ -161,7 +166,12 @@ impl VectorIndex {
 
     /// Like [`search`](Self::search), but under int8 takes a few times more
     /// candidates and rescores them with their exact f32 vectors from `conn`.
-    pub fn search_rescored(&self, conn: &Connection, query: &[f32], top_n: usize) -> Result<Vec<(i64, f32)>> {
+    pub fn search_rescored(
+        &self,
+        conn: &Connection,
+        query: &[f32],
+        top_n: usize,
+    ) -> Result<Vec<(i64, f32)>> {
         if self.quantization() == Quantization::None {
             return Ok(self.search(query, top_n));
         }
@@ -184,7 +194,10 @@ fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
         return (vec![0; v.len()], 0.0);
     }
     let inv = 127.0 / max;
-    let codes = v.iter().map(|x| (x * inv).round().clamp(-127.0, 127.0) as i8).collect();
+    let codes = v
+        .iter()
+        .map(|x| (x * inv).round().clamp(-127.0, 127.0) as i8)
+        .collect();
     (codes, max / 127.0)
 }
 
@@ -213,7 +226,11 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
             acc[i] += i32::from(x[i]) * i32::from(y[i]);
         }
     }
-    let tail: i32 = ra.iter().zip(rb).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum();
+    let tail: i32 = ra
+        .iter()
+        .zip(rb)
+        .map(|(x, y)| i32::from(*x) * i32::from(*y))
+        .sum();
     acc.iter().sum::<i32>() + tail
 }
 
@@ -239,14 +256,19 @@ fn top_k(scores: impl Iterator<Item = f32>, ids: &[i64], n: usize) -> Vec<(i64, 
     for (row, s) in scores.enumerate() {
         if heap.len() < n {
             heap.push(Reverse(Scored(s, row)));
-        } else if heap.peek().is_some_and(|Reverse(worst)| Scored(s, row) > *worst) {
+        } else if heap
+            .peek()
+            .is_some_and(|Reverse(worst)| Scored(s, row) > *worst)
+        {
             heap.pop();
             heap.push(Reverse(Scored(s, row)));
         }
     }
     let mut out: Vec<Scored> = heap.into_iter().map(|Reverse(s)| s).collect();
     out.sort_by(|a, b| b.cmp(a));
-    out.into_iter().map(|Scored(s, row)| (ids[row], s)).collect()
+    out.into_iter()
+        .map(|Scored(s, row)| (ids[row], s))
+        .collect()
 }
 
 #[cfg(test)]
