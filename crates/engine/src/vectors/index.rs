@@ -31,6 +31,7 @@ pub struct VectorIndex {
     codes: Vec<i8>,
     /// Per-vector dequantisation scale (int8 only).
     scales: Vec<f32>,
+    quant: Quantization,
 }
 
 /// Candidates scored in int8 per requested hit before f32 rescoring.
@@ -44,21 +45,27 @@ impl VectorIndex {
 
     /// Loads every vector of `model` with the given in-memory layout.
     pub fn load_with(conn: &Connection, model: &str, quant: Quantization) -> Result<VectorIndex> {
-        super::store::ensure_schema(conn)?;
+        // Readers may hold read-only connections, so look rather than create.
+        let has_table: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vectors')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_table {
+            return Ok(VectorIndex::new(model, quant));
+        }
         let mut stmt = conn.prepare(
             "SELECT passage_id, dim, data FROM vectors WHERE model = ?1 ORDER BY passage_id",
         )?;
         let mut rows = stmt.query([model])?;
-        let mut index = VectorIndex {
-            model: model.to_string(),
-            ..Default::default()
-        };
+        let mut index = VectorIndex::new(model, quant);
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             let dim = row.get::<_, i64>(1)?.max(0) as usize;
             let blob: Vec<u8> = row.get(2)?;
-            index.push(id, &decode_vector(&blob, dim)?, quant)?;
+            index.push(id, &decode_vector(&blob, dim)?)?;
         }
+        index.shrink_to_fit();
         tracing::debug!(target: "vectors::index", model, n = index.len(), bytes = index.resident_bytes(), "vector index loaded");
         Ok(index)
     }
@@ -69,17 +76,25 @@ impl VectorIndex {
         items: &[(i64, Vec<f32>)],
         quant: Quantization,
     ) -> Result<VectorIndex> {
-        let mut index = VectorIndex {
-            model: model.to_string(),
-            ..Default::default()
-        };
+        let mut index = VectorIndex::new(model, quant);
         for (id, v) in items {
-            index.push(*id, v, quant)?;
+            index.push(*id, v)?;
         }
         Ok(index)
     }
 
-    fn push(&mut self, id: i64, v: &[f32], quant: Quantization) -> Result<()> {
+    /// An empty index for `model`; fill it with [`push`](Self::push).
+    pub fn new(model: &str, quant: Quantization) -> VectorIndex {
+        VectorIndex {
+            model: model.to_string(),
+            quant,
+            ..Default::default()
+        }
+    }
+
+    /// Adds one vector (e.g. a passage embedded after the index was loaded).
+    /// The first vector fixes the dimension; under int8 it is quantised.
+    pub fn push(&mut self, id: i64, v: &[f32]) -> Result<()> {
         if self.ids.is_empty() {
             self.dim = v.len();
         } else if v.len() != self.dim {
@@ -90,7 +105,7 @@ impl VectorIndex {
             )));
         }
         self.ids.push(id);
-        match quant {
+        match self.quant {
             Quantization::None => self.data.extend_from_slice(v),
             Quantization::Int8 => {
                 let (codes, scale) = quantize(v);
@@ -123,11 +138,15 @@ impl VectorIndex {
 
     /// How vectors are held.
     pub fn quantization(&self) -> Quantization {
-        if self.codes.is_empty() && !self.data.is_empty() || self.is_empty() {
-            Quantization::None
-        } else {
-            Quantization::Int8
-        }
+        self.quant
+    }
+
+    /// Releases spare capacity left by loading, so memory is what the data needs.
+    pub fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.data.shrink_to_fit();
+        self.codes.shrink_to_fit();
+        self.scales.shrink_to_fit();
     }
 
     /// Heap bytes the index holds (ids, vectors, scales).
