@@ -94,6 +94,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("give a QUERY or --queries FILE"),
             }
         }
+        Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
+        Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
         Command::Status { json, failed } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
             let status = engine.status()?;
