@@ -88,14 +88,19 @@ def main():
             check=True, capture_output=True, text=True).stdout
         elapsed = time.time() - t0
         scores = []
+        lat = []
         for line in out.splitlines():
             r = json.loads(line)
+            lat.append(r["ms"])
             ranked = [Path(h["path"]).stem for h in r["hits"]]
             scores.append(ndcg_at_10(ranked, qrels[r["id"]]))
         ndcg = sum(scores) / len(qrels)
         results[mode] = ndcg
-        print(f"{mode:>8}: NDCG@10 = {ndcg:.4f} over {len(qrels)} {a.split} queries "
-              f"({len(scores)} answered, {elapsed / max(len(scores), 1) * 1000:.1f} ms/query incl. startup)")
+        lat.sort()
+        p50 = lat[len(lat) // 2]
+        p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
+        print(f"{mode:>8}: NDCG@10 = {ndcg:.4f} over {len(qrels)} {a.split} queries; "
+              f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms (in-process, {elapsed:.1f}s wall incl. model load)")
     print(f"indexed {docs} abstracts in {t_index:.1f}s")
     first = a.modes.split(",")[0]
     if a.min_ndcg is not None and results[first] < a.min_ndcg:

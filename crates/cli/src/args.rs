@@ -90,6 +90,10 @@ pub enum Command {
         #[command(flatten)]
         models: ModelArgs,
     },
+    /// List, fetch or verify models.
+    Models(crate::models_cmd::ModelsArgs),
+    /// Score passages against a query with a reranker.
+    Rerank(crate::rerank_cmd::RerankArgs),
     /// Index folders, then keep the index current until interrupted (Ctrl-C).
     Watch {
         /// Folders to watch.

@@ -2,7 +2,9 @@
 //! benchmarks and power users drive the engine through it.
 
 mod args;
+mod models_cmd;
 mod output;
+mod rerank_cmd;
 mod run;
 mod watch_cmd;
 

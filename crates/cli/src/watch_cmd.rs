@@ -15,6 +15,12 @@ use std::time::Duration;
 /// Options of `crumb watch`.
 #[derive(Args, Debug, Clone)]
 pub struct WatchArgs {
+    /// Embedding model folder, or `none` for keyword search only.
+    #[arg(long, value_name = "DIR|none")]
+    pub embedder: Option<String>,
+    /// Execution provider: auto, cpu, cuda, coreml or directml.
+    #[arg(long, default_value = "auto")]
+    pub provider: String,
     /// Exclude files matching this gitignore-style glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -51,6 +57,14 @@ pub fn run(data_dir: &Path, paths: &[PathBuf], args: &WatchArgs) -> Result<ExitC
     let engine = Arc::new(Engine::open(
         EngineOptions::new(data_dir).with_crawl(crawl),
     )?);
+    // The embedder, as `crumb index` picks it (so changed files get vectors
+    // too); no reranker, since watching never searches.
+    let models = crate::args::ModelArgs {
+        embedder: args.embedder.clone(),
+        reranker: Some("none".into()),
+        provider: args.provider.clone(),
+    };
+    crate::run::load_models(&engine, &models, data_dir)?;
     install_signal_handlers();
     let opts = WatchOptions::default()
         .with_force_polling(args.poll)

@@ -33,6 +33,7 @@ pub mod progress;
 pub mod search;
 mod status;
 mod time;
+pub mod vectors;
 pub mod watch;
 
 pub use engine::Engine;
