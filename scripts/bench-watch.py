@@ -20,6 +20,8 @@ import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Keyword index only: no model is loaded by the watcher or by the searches.
+NO_MODELS = ["--embedder", "none", "--reranker", "none"]
 CORPUS = Path(os.environ.get("CRUMB_CORPUS", ROOT.parent / "shared/corpus/files"))
 
 
@@ -28,7 +30,7 @@ class Watch:
 
     def __init__(self, crumb, data, docs):
         self.proc = subprocess.Popen(
-            [crumb, "--data-dir", str(data), "watch", "--json", str(docs)],
+            [crumb, "--data-dir", str(data), "watch", "--json", "--embedder", "none", str(docs)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.events = []
         self.lock = threading.Lock()
@@ -61,7 +63,8 @@ class Watch:
 
 def search_hits(crumb, data, word):
     out = subprocess.run([crumb, "--data-dir", str(data), "search", word, "--json",
-                          "--mode", "bm25", "--limit", "1"], capture_output=True, text=True)
+                          "--mode", "bm25", "--limit", "1", *NO_MODELS],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         return []
     return json.loads(out.stdout)
@@ -69,7 +72,8 @@ def search_hits(crumb, data, word):
 
 def all_found(crumb, data, qfile, n):
     out = subprocess.run([crumb, "--data-dir", str(data), "search", "--queries", str(qfile),
-                          "--mode", "bm25", "--limit", "1"], capture_output=True, text=True)
+                          "--mode", "bm25", "--limit", "1", *NO_MODELS],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         return 0
     return sum(1 for line in out.stdout.splitlines() if json.loads(line)["hits"])

@@ -53,6 +53,21 @@ impl Scope<'_> {
         out
     }
 
+    /// What to rescan when events were lost: the folders named (FSEvents
+    /// names the subtree to rescan), else every root the event touches.
+    fn folders_for(&self, paths: &[PathBuf]) -> Vec<PathBuf> {
+        let dirs: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| self.root_of(p).is_some())
+            .cloned()
+            .collect();
+        if dirs.is_empty() {
+            self.roots_for(paths)
+        } else {
+            dirs
+        }
+    }
+
     /// Classifies one event from a watcher.
     pub(crate) fn classify(&self, event: &notify::Result<notify::Event>) -> Action {
         let event = match event {
@@ -67,13 +82,7 @@ impl Scope<'_> {
                     // Anything else from a watcher may have cost events.
                     _ => {
                         tracing::warn!(target: "watch", error = %err, "watcher error; rescanning");
-                        let dirs = err
-                            .paths
-                            .iter()
-                            .filter(|p| self.root_of(p).is_some())
-                            .cloned()
-                            .collect::<Vec<_>>();
-                        Action::Rescan(if dirs.is_empty() { roots } else { dirs })
+                        Action::Rescan(self.folders_for(&err.paths))
                     }
                 };
             }
@@ -81,7 +90,7 @@ impl Scope<'_> {
         if event.need_rescan() {
             // inotify's queue overflowed (IN_Q_OVERFLOW) or the OS said so:
             // the events say nothing reliable about which paths changed.
-            return Action::Rescan(self.roots_for(&event.paths));
+            return Action::Rescan(self.folders_for(&event.paths));
         }
         match event.kind {
             // Our own reads (open, close-without-write) must not loop back.
@@ -196,6 +205,10 @@ mod tests {
             );
             let io = Err(notify::Error::generic("boom"));
             assert_eq!(s.classify(&io), Action::Rescan(vec!["/r".into()]));
+            let subtree = Ok(Event::new(EventKind::Other)
+                .set_flag(Flag::Rescan)
+                .add_path("/r/deep".into()));
+            assert_eq!(s.classify(&subtree), Action::Rescan(vec!["/r/deep".into()]));
         });
     }
 }

@@ -33,6 +33,7 @@
 mod events;
 mod options;
 mod queue;
+mod sources;
 mod worker;
 
 pub use options::WatchOptions;

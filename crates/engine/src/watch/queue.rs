@@ -48,7 +48,7 @@ impl Pending {
         if self.rescans.iter().any(|r| path.starts_with(r)) {
             return; // a rescan of an enclosing folder will see it
         }
-        if self.paths.len() >= self.cap {
+        if self.paths.len() >= self.cap && !self.paths.contains_key(&path) {
             tracing::warn!(target: "watch", cap = self.cap, "too many pending changes; rescanning the affected folders instead");
             self.overflows += 1;
             let roots: BTreeSet<PathBuf> = std::mem::take(&mut self.paths)
@@ -184,6 +184,8 @@ mod tests {
         assert_eq!(q.len(), 1);
         q.push("/r/b".into(), root, now);
         q.push("/r/c".into(), root, now);
+        q.push("/r/c".into(), root, now);
+        assert_eq!(q.overflows, 0, "a path already pending takes no room");
         q.push("/r/d".into(), root, now);
         assert_eq!(q.overflows, 1);
         assert_eq!(q.take(10), vec![PathBuf::from("/r")]);
