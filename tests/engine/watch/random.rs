@@ -4,7 +4,7 @@
 
 use super::eventually;
 use crate::common::{engine, index, snapshot, write};
-use crumb_engine::watch::{WatchOptions, Watcher};
+use crumb_engine::watch::{WatchEvent, WatchOptions, Watcher};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,13 +56,13 @@ impl Tree {
     fn step(&mut self, rng: &mut Rng, i: usize) {
         let ext = [".txt", ".md"][rng.below(2)];
         match rng.below(100) {
-            0..=29 => {
+            0..=32 => {
                 let dir = rng.pick(&self.dirs).cloned().unwrap_or(self.root.clone());
                 let p = dir.join(format!("f{i}{ext}"));
                 std::fs::write(&p, text(rng)).expect("create");
                 self.files.push(p);
             }
-            30..=44 => {
+            33..=44 => {
                 if let Some(p) = rng.pick(&self.files).cloned() {
                     std::fs::write(&p, text(rng)).expect("edit");
                 }
@@ -96,7 +96,7 @@ impl Tree {
                 std::fs::create_dir(&d).expect("mkdir");
                 self.dirs.push(d);
             }
-            93..=96 => {
+            93..=98 => {
                 let Some(from) = rng.pick(&self.dirs).cloned() else {
                     return;
                 };
@@ -144,18 +144,22 @@ fn random_operations_while_watching_match_a_fresh_index() {
     }
     tree.dirs = (0..8).map(|i| root.join(format!("seed{i}"))).collect();
     let eng = Arc::new(engine(&data));
-    // Operations start at once, while the start-up reconcile runs.
-    let w = Watcher::start(
-        eng,
-        std::slice::from_ref(&root),
-        WatchOptions::default(),
-        |_| {},
-    )
+    // Tiny, eager batches, so indexing races the operations all along;
+    // operations start at once, while the start-up reconcile runs.
+    let opts = WatchOptions::default()
+        .with_quiet(Duration::from_millis(10))
+        .with_max_wait(Duration::from_millis(50))
+        .with_batch_paths(16);
+    let w = Watcher::start(eng, std::slice::from_ref(&root), opts, |e| {
+        if let WatchEvent::Error { error } = e {
+            eprintln!("watcher error (retried): {}", error.message);
+        }
+    })
     .expect("start");
     for i in 0..1000 {
         tree.step(&mut rng, i);
-        if i % 40 == 39 {
-            std::thread::sleep(Duration::from_millis(rng.below(80) as u64));
+        if i % 10 == 9 {
+            std::thread::sleep(Duration::from_millis(rng.below(25) as u64));
         }
     }
     // The final tree, indexed from scratch.

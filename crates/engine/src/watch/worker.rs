@@ -8,9 +8,10 @@ use crate::engine::Engine;
 use crate::progress::{IndexingStep, NoProgress};
 use crate::{Error, Result};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) type OnEvent = Box<dyn Fn(&WatchEvent) + Send + Sync>;
 
@@ -69,6 +70,7 @@ pub(crate) fn spawn(
                 opts,
                 shared,
                 on_event,
+                failures: AtomicU32::new(0),
             }
             .run()
         })
@@ -82,6 +84,8 @@ pub(super) struct Worker {
     pub(super) opts: WatchOptions,
     pub(super) shared: Arc<Shared>,
     pub(super) on_event: OnEvent,
+    /// Failed batches in a row, for the back-off.
+    pub(super) failures: AtomicU32,
 }
 
 impl Worker {
@@ -136,8 +140,14 @@ impl Worker {
                 }
                 Err(Error::Cancelled) => continue, // paused or stopped: see the top
                 Err(e) => {
+                    // Keep watching, and retry the catch-up as rescans of
+                    // the roots, with the batches' back-off.
                     self.error(&e);
-                    return true; // keep watching: changes still get applied
+                    let mut inner = self.shared.lock();
+                    for r in &self.roots {
+                        inner.pending.push_rescan(r.clone(), Instant::now());
+                    }
+                    return true;
                 }
             }
         }
@@ -244,9 +254,33 @@ impl Worker {
                 inner.pending.requeue(batch, &self.roots, Instant::now());
             }
             Err(e) => {
+                // Often a race with the disk (a folder renamed while it was
+                // being listed): retry the batch, backing off so that a
+                // lasting failure (disk full) does not spin.
+                inner.pending.requeue(batch, &self.roots, Instant::now());
+                let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
                 drop(inner);
                 self.error(&e);
+                self.back_off(failures);
+                return;
             }
+        }
+        self.failures.store(0, Ordering::Relaxed);
+    }
+
+    /// Sleeps 0.1 s, 0.2 s, 0.4 s… up to 10 s, or until stopped.
+    fn back_off(&self, failures: u32) {
+        let wait = Duration::from_millis(100u64 << failures.min(7)).min(Duration::from_secs(10));
+        let deadline = Instant::now() + wait;
+        let mut inner = self.shared.lock();
+        while !inner.stop && Instant::now() < deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            inner = self
+                .shared
+                .wake
+                .wait_timeout(inner, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
     }
 }
