@@ -328,3 +328,14 @@ impl Drop for Watcher {
         let _ = self.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn the_app_can_keep_a_watcher_in_its_shared_state() {
+        send_sync::<super::Watcher>();
+        send_sync::<super::WatchStatus>();
+    }
+}
