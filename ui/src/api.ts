@@ -8,7 +8,9 @@ import type { Range } from "./highlight";
 /** Score details: why a hit ranks where it does. */
 export interface ScoreDetails {
   bm25_rank: number | null;
+  bm25_score?: number | null;
   vector_rank: number | null;
+  vector_score?: number | null;
   fused_score: number | null;
   rerank_score: number | null;
 }
@@ -17,6 +19,7 @@ export interface ScoreDetails {
 export interface Location {
   page?: number | null;
   line?: number | null;
+  label?: string | null;
 }
 
 /** One search result: a file and its best passage. */
@@ -26,10 +29,11 @@ export interface Hit {
   title: string | null;
   kind: string;
   /** Seconds since the Unix epoch. */
-  modified: number | null;
+  modified: number;
   score: number;
   snippet: { text: string; highlights: Range[] };
-  location: Location | null;
+  location: Location;
+  passage_id: number;
   details: ScoreDetails;
 }
 
@@ -112,6 +116,7 @@ export interface RerankerModel {
 }
 
 export interface Boot {
+  read_only: boolean;
   settings: Settings;
   first_run: boolean;
   has_index: boolean;

@@ -16,12 +16,14 @@ export function folderOf(path: string, home: string | null = null): string {
   return dir;
 }
 
-/** "page 3", "line 42", or "" when the engine has no location. */
+/** "page 3", "line 42", "Sheet Budget", or "" when the engine has no location. */
 export function locationLabel(loc: Location | null | undefined): string {
   if (!loc) return "";
-  if (typeof loc.page === "number") return `page ${loc.page}`;
-  if (typeof loc.line === "number") return `line ${loc.line}`;
-  return "";
+  const parts: string[] = [];
+  if (typeof loc.label === "string" && loc.label) parts.push(loc.label);
+  if (typeof loc.page === "number") parts.push(`page ${loc.page}`);
+  else if (typeof loc.line === "number") parts.push(`line ${loc.line}`);
+  return parts.join(", ");
 }
 
 /** A short, locale-aware modified date: time today, otherwise the date. */

@@ -10,6 +10,7 @@ import { followSelection } from "./ranking";
 import { renderResults, renderWhy } from "./results";
 import { SearchController, type Phase } from "./search";
 import { SettingsPanel } from "./settings";
+import { keystroke, painted } from "./timings";
 
 const KINDS: [string, string][] = [
   ["pdf", "PDF"], ["docx", "Word"], ["xlsx", "Excel"], ["pptx", "PowerPoint"], ["odt", "OpenDocument text"],
@@ -144,6 +145,7 @@ const view = {
     state.query = query;
     state.error = null;
     paint();
+    painted(query, reranked);
   },
   phase(p: Phase, detail?: unknown) {
     el.rerank.hidden = p !== "reranking";
@@ -212,7 +214,10 @@ function onIndexing(s: IndexingState): void {
   }
 }
 
-el.q.addEventListener("input", () => controller.schedule(searchArgs));
+el.q.addEventListener("input", () => {
+  keystroke();
+  controller.schedule(searchArgs);
+});
 for (const f of [el.kind, el.folder, el.date]) f.addEventListener("change", () => void controller.now(searchArgs()));
 byId("settings-btn").addEventListener("click", () => void settings.open());
 el.pause.addEventListener("click", () => {

@@ -11,6 +11,7 @@ export function hit(id: number, rerank: number | null = null, snippet = `text ${
     score: 1 / id,
     snippet: { text: snippet, highlights: [] },
     location: { line: id },
+    passage_id: id * 10,
     details: { bm25_rank: id, vector_rank: null, fused_score: 1 / (60 + id), rerank_score: rerank },
   };
 }

@@ -16,6 +16,7 @@ describe("format", () => {
     expect(locationLabel({ page: 3 })).toBe("page 3");
     expect(locationLabel({ line: 42 })).toBe("line 42");
     expect(locationLabel(null)).toBe("");
+    expect(locationLabel({ label: "Sheet Budget", line: 4 })).toBe("Sheet Budget, line 4");
     expect(rankLabel(2)).toBe("#2");
     expect(rankLabel(null)).toBe("—");
     expect(scoreLabel(0.12345)).toBe("0.123");

@@ -1,0 +1,231 @@
+// End-to-end test of the real Crumb window, driven through tauri-driver and
+// WebKitWebDriver. Run it under Xvfb via scripts/e2e.sh.
+//
+// Flow: temp config + data dirs -> first-run screen -> add the fixture folder
+// in Settings -> wait for indexing -> search -> expected file first -> "why
+// this result" -> switch the reranker model -> progress bar during a bigger
+// re-index -> hostile documents render as text -> dark mode screenshots.
+
+import { spawn, execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver } from "./webdriver.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const app = resolve(process.env.CRUMB_APP ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug/crumb-app"));
+const artifacts = resolve(process.env.CRUMB_E2E_ARTIFACTS ?? join(root, "target/e2e-artifacts"));
+const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
+const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+
+let passed = 0;
+let failed = 0;
+const results = [];
+async function step(name, f) {
+  const t0 = Date.now();
+  try {
+    await f();
+    passed++;
+    results.push(`ok   ${name} (${Date.now() - t0} ms)`);
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    results.push(`FAIL ${name}: ${e.message}`);
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    await shot(`fail-${name.replace(/\W+/g, "-")}`).catch(() => {});
+    throw e;
+  }
+}
+
+function shot(name) {
+  // WebDriver screenshots can be stale under Xvfb: grab the X11 screen instead.
+  mkdirSync(artifacts, { recursive: true });
+  const out = join(artifacts, `${name}.png`);
+  execFileSync("import", ["-window", "root", "-trim", "+repage", out], { stdio: "ignore" });
+  return Promise.resolve(out);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- temp world ----------------------------------------------------------
+if (!existsSync(app)) throw new Error(`app binary not found: ${app} (build it first)`);
+const world = mkdtempSync(join(tmpdir(), "crumb-e2e-"));
+const configDir = join(world, "config");
+const dataDir = join(world, "data");
+const docs = join(world, "docs");
+const bulk = join(world, "bulk");
+cpSync(join(here, "fixtures"), docs, { recursive: true });
+// Two reranker folders so Settings has something to switch between.
+for (const id of ["mxbai-rerank-xsmall-v1", "mxbai-rerank-base-v1"]) {
+  const d = join(dataDir, "models", id);
+  mkdirSync(d, { recursive: true });
+  for (const f of ["config.json", "tokenizer.json", "model.onnx"]) writeFileSync(join(d, f), "{}");
+}
+// Enough files that the progress bar is on screen for a while.
+mkdirSync(bulk);
+const words = "river stone lantern orchard meadow harbour copper violet thunder quill".split(" ");
+for (let i = 0; i < 2500; i++) {
+  const body = Array.from({ length: 60 }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(" ");
+  writeFileSync(join(bulk, `note-${String(i).padStart(4, "0")}.txt`), `Bulk note ${i}\n${body}\n`);
+}
+rmSync(artifacts, { recursive: true, force: true });
+mkdirSync(artifacts, { recursive: true });
+
+const env = {
+  ...process.env,
+  CRUMB_CONFIG_DIR: configDir,
+  CRUMB_DATA_DIR: dataDir,
+  CRUMB_SUGGESTED_FOLDER: docs,
+  RUST_LOG: process.env.RUST_LOG ?? "info",
+};
+
+async function withApp(extraEnv, f) {
+  const log = join(artifacts, `app-${Date.now()}.log`);
+  const driver = spawn(driverBin, ["--port", String(port)], { env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const chunks = [];
+  driver.stdout.on("data", (d) => chunks.push(d));
+  driver.stderr.on("data", (d) => chunks.push(d));
+  const wd = new WebDriver(`http://127.0.0.1:${port}`);
+  try {
+    await wd.until("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 15000, 200);
+    await wd.start(app);
+    await wd.until("the window to boot", () => wd.exec("return document.body.dataset.ready === 'true'"), 30000);
+    await f(wd);
+  } finally {
+    await wd.stop();
+    // Kill tauri-driver by its PID, never by name.
+    driver.kill("SIGTERM");
+    await sleep(500);
+    if (driver.exitCode === null) driver.kill("SIGKILL");
+    writeFileSync(log, Buffer.concat(chunks));
+  }
+}
+
+const firstName = (wd) => wd.exec("const n = document.querySelector('#results .result .name'); return n ? n.textContent : null");
+const indexingIdle = (wd) =>
+  wd.exec("const s = document.getElementById('index-strip'); return s.dataset.running !== 'true'");
+
+async function search(wd, q) {
+  const input = await wd.find("#q");
+  await wd.clear(input);
+  await wd.type(input, q);
+  await wd.until(`results for "${q}"`, () => wd.exec("return document.body.dataset.phase === 'done' && document.querySelectorAll('#results .result').length > 0"));
+}
+
+async function main() {
+  await withApp({}, async (wd) => {
+    await step("first run shows the welcome screen", async () => {
+      await wd.until("welcome", () => wd.exec("return document.getElementById('empty').dataset.state === 'welcome'"));
+      const text = await wd.text(await wd.find("#empty"));
+      if (!text.includes("Welcome to Crumb")) throw new Error(`unexpected: ${text}`);
+      await shot("01-welcome-light");
+    });
+
+    await step("add the fixture folder in Settings and index it", async () => {
+      await wd.click(await wd.find("#choose-folders"));
+      const path = await wd.until("settings", () => wd.find("#folder-path"));
+      await wd.type(path, docs);
+      await wd.click(await wd.find("#folder-add-path"));
+      await wd.until("folder listed", async () => (await wd.text(await wd.find("#folder-list"))).includes("docs"));
+      await shot("02-settings-light");
+      await wd.click(await wd.find("#settings-close"));
+      await wd.until("indexing to finish", async () => (await indexingIdle(wd)) && (await wd.exec("return document.getElementById('empty').dataset.state === 'ready'")), 60000);
+    });
+
+    await step("a query puts the expected file first", async () => {
+      await search(wd, "sourdough starter feeding");
+      const name = await firstName(wd);
+      if (name !== "sourdough-starter.md") throw new Error(`first result was ${name}`);
+      const marks = await wd.exec("return [...document.querySelectorAll('#results .result')[0].querySelectorAll('mark')].map(m => m.textContent.toLowerCase())");
+      if (!marks.some((m) => m.includes("starter") || m.includes("sourdough"))) throw new Error(`no highlighted terms: ${marks}`);
+      await shot("03-results-light");
+    });
+
+    await step("why this result shows the score details", async () => {
+      await wd.click(await wd.find("#results .result.selected .why-btn"));
+      await wd.until("why panel", () => wd.exec("return !document.getElementById('why').hidden"));
+      const bm25 = await wd.text(await wd.find("#why-bm25"));
+      const fused = await wd.text(await wd.find("#why-fused"));
+      if (!/^#\d+$/.test(bm25)) throw new Error(`bm25 rank: ${bm25}`);
+      if (!/^\d+\.\d{3}$/.test(fused)) throw new Error(`fused score: ${fused}`);
+      await shot("04-why-light");
+    });
+
+    await step("switch the reranker model in Settings", async () => {
+      await wd.click(await wd.find("#settings-btn"));
+      const radio = await wd.until("model list", () => wd.find("#model-mxbai-rerank-base-v1"));
+      await wd.click(radio);
+      await wd.until("setting saved", () => {
+        const s = JSON.parse(readFileSync(join(configDir, "settings.json"), "utf8"));
+        return s.reranker === "mxbai-rerank-base-v1";
+      });
+      const checked = await wd.exec("return document.getElementById('model-mxbai-rerank-base-v1').checked");
+      if (!checked) throw new Error("radio not checked after save");
+      await shot("05-models-light");
+    });
+
+    await step("the progress bar shows during a re-index", async () => {
+      const path = await wd.find("#folder-path");
+      await wd.type(path, bulk);
+      await wd.click(await wd.find("#folder-add-path"));
+      await wd.click(await wd.find("#settings-close"));
+      const seen = await wd.until(
+        "progress bar",
+        () => wd.exec(`const s = document.getElementById('index-strip');
+          const p = document.getElementById('index-progress');
+          return !s.hidden && s.dataset.running === 'true' ? document.getElementById('index-label').textContent + ' | ' + (p.hasAttribute('value') ? p.value : 'indeterminate') : null`),
+        30000,
+        50,
+      );
+      console.log(`     progress: ${seen}`);
+      await shot("06-indexing-light");
+      await wd.until("re-index to finish", () => indexingIdle(wd), 240000, 250);
+    });
+
+    await step("documents with script and img payloads render as text", async () => {
+      await search(wd, "payload");
+      const r = await wd.exec(`const list = document.getElementById('results');
+        return { text: list.textContent, scripts: list.querySelectorAll('script').length,
+                 imgs: list.querySelectorAll('img').length, pwned: window.__crumbPwned ?? null }`);
+      if (r.scripts !== 0 || r.imgs !== 0) throw new Error(`elements injected: ${JSON.stringify(r)}`);
+      if (r.pwned !== null) throw new Error(`payload ran: ${r.pwned}`);
+      if (!r.text.includes("<script>") && !r.text.includes("<img")) throw new Error(`payload text not shown: ${r.text.slice(0, 300)}`);
+      await shot("07-payload-light");
+    });
+
+    await step("Esc clears the search", async () => {
+      await wd.type(await wd.find("#q"), "\uE00C");
+      await wd.until("cleared", () => wd.exec("return document.getElementById('q').value === '' && document.querySelectorAll('#results .result').length === 0"));
+    });
+  });
+
+  // Dark mode: GTK's dark variant drives prefers-color-scheme in WebKitGTK.
+  await withApp({ GTK_THEME: "Adwaita:dark" }, async (wd) => {
+    await step("dark mode follows the system", async () => {
+      const dark = await wd.exec("return matchMedia('(prefers-color-scheme: dark)').matches");
+      await wd.until("index ready", () => wd.exec("return document.getElementById('empty').dataset.state === 'ready'"), 60000);
+      await search(wd, "sourdough starter feeding");
+      await shot("08-results-dark");
+      await wd.click(await wd.find("#results .result.selected .why-btn"));
+      await shot("09-why-dark");
+      await wd.click(await wd.find("#settings-btn"));
+      await wd.until("settings", () => wd.find("#folder-path"));
+      await shot("10-settings-dark");
+      if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
+    });
+  });
+}
+
+try {
+  await main();
+} catch {
+  // Reported by step(); fall through to the summary.
+} finally {
+  writeFileSync(join(artifacts, "results.txt"), results.join("\n") + "\n");
+  if (!process.env.CRUMB_E2E_KEEP) rmSync(world, { recursive: true, force: true });
+  console.log(`\n${passed} passed, ${failed} failed`);
+  console.log(`artifacts: ${artifacts}`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
