@@ -55,7 +55,7 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
                             push_break(&mut out);
                         }
                     }
-                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, t),
+                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, &t.text),
                     _ => {}
                 }
             }
@@ -83,7 +83,14 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
 fn is_invisible(name: &str) -> bool {
     matches!(
         name,
-        "script" | "style" | "noscript" | "template" | "head" | "title" | "svg" | "iframe"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "svg"
+            | "iframe"
             | "object"
     )
 }
@@ -91,10 +98,36 @@ fn is_invisible(name: &str) -> bool {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "tr" | "table" | "section" | "article"
-            | "header" | "footer" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "pre"
-            | "blockquote" | "dd" | "dt" | "hr" | "main" | "nav" | "aside" | "td" | "th"
-            | "figure" | "figcaption" | "form"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "tr"
+            | "table"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "blockquote"
+            | "dd"
+            | "dt"
+            | "hr"
+            | "main"
+            | "nav"
+            | "aside"
+            | "td"
+            | "th"
+            | "figure"
+            | "figcaption"
+            | "form"
     )
 }
 

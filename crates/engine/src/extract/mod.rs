@@ -160,8 +160,12 @@ pub trait Extractor: Send + Sync {
     /// The kinds this extractor handles.
     fn kinds(&self) -> &'static [FileKind];
     /// Extracts text. `name` is the file name, for formats that sniff it.
-    fn extract(&self, bytes: &[u8], name: &str, limits: &Limits)
-        -> Result<ExtractedDoc, ExtractError>;
+    fn extract(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError>;
 }
 
 /// The set of extractors, looked up by kind.
