@@ -17,7 +17,7 @@ async fn blocking<T: Send + 'static>(
     app: AppHandle,
     f: impl FnOnce(&AppState) -> CmdResult<T> + Send + 'static,
 ) -> CmdResult<T> {
-    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>()))
+    tauri::async_runtime::spawn_blocking(move || f(app.state::<AppState>().inner()))
         .await
         .map_err(|e| coded("bug", format!("worker failed: {e}")))?
 }

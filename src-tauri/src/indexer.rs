@@ -33,6 +33,9 @@ pub type Notify = Arc<dyn Fn(&IndexingState) + Send + Sync>;
 pub struct Indexer {
     state: Arc<Mutex<IndexingState>>,
     cancel: Mutex<CancelFlag>,
+    /// Roots asked for while a run was going: the run goes again with them,
+    /// so a folder added mid-run is not left out.
+    pending: Arc<Mutex<Option<Vec<PathBuf>>>>,
     notify: Notify,
 }
 
@@ -42,6 +45,7 @@ impl Indexer {
         Indexer {
             state: Arc::new(Mutex::new(IndexingState::default())),
             cancel: Mutex::new(CancelFlag::new()),
+            pending: Arc::new(Mutex::new(None)),
             notify,
         }
     }
@@ -60,6 +64,7 @@ impl Indexer {
         {
             let mut st = lock(&self.state);
             if st.running {
+                *lock(&self.pending) = Some(roots);
                 return Ok(());
             }
             *st = IndexingState {
@@ -73,9 +78,25 @@ impl Indexer {
         *lock(&self.cancel) = cancel.clone();
         let state = self.state.clone();
         let notify = self.notify.clone();
-        std::thread::Builder::new()
-            .name("crumb-index".into())
-            .spawn(move || run(host, roots, cancel, state, notify))?;
+        let pending = self.pending.clone();
+        std::thread::Builder::new().name("crumb-index".into()).spawn(move || {
+            let mut roots = roots;
+            loop {
+                let finished = run(&host, &roots, &cancel, &state, &notify);
+                // Decide under the state lock, which `start` also takes, so a
+                // request cannot slip in between "nothing pending" and "idle".
+                let mut st = lock(&state);
+                let next = lock(&pending).take();
+                match next {
+                    Some(r) if finished => roots = r,
+                    _ => {
+                        st.running = false;
+                        notify(&st);
+                        break;
+                    }
+                }
+            }
+        })?;
         Ok(())
     }
 
@@ -83,16 +104,25 @@ impl Indexer {
     pub fn pause(&self) {
         let st = lock(&self.state);
         if st.running {
+            *lock(&self.pending) = None;
             lock(&self.cancel).cancel();
         }
     }
 }
 
-fn run(host: Arc<Host>, roots: Vec<PathBuf>, cancel: CancelFlag, state: Arc<Mutex<IndexingState>>, notify: Notify) {
+/// One pass over `roots`; true when it ran to the end (not paused or failed).
+/// Leaves `running` set: the caller clears it once no pass is pending.
+fn run(
+    host: &Host,
+    roots: &[PathBuf],
+    cancel: &CancelFlag,
+    state: &Mutex<IndexingState>,
+    notify: &Notify,
+) -> bool {
     let _span = tracing::info_span!(target: "app::index", "index", roots = roots.len()).entered();
     let last_sent = Mutex::new(Instant::now() - EVENT_INTERVAL);
     let progress = |step: &IndexingStep| {
-        let mut st = lock(&state);
+        let mut st = lock(state);
         let same_kind = st.step.as_ref().map(std::mem::discriminant) == Some(std::mem::discriminant(step));
         st.step = Some(step.clone());
         let mut last = lock(&last_sent);
@@ -101,28 +131,85 @@ fn run(host: Arc<Host>, roots: Vec<PathBuf>, cancel: CancelFlag, state: Arc<Mute
             notify(&st);
         }
     };
-    let engine = host.engine();
-    let result = engine.index(&roots, &progress, &cancel);
-    let mut st = lock(&state);
-    st.running = false;
+    let result = host.engine().index(roots, &progress, cancel);
+    let mut st = lock(state);
     match result {
         Ok(report) => {
             tracing::info!(target: "app::index", seconds = report.seconds, "indexing finished");
             st.paused = false;
             st.step = Some(IndexingStep::Done);
             st.last_error = None;
+            true
         }
-        Err(crumb_engine::Error::Cancelled) => st.paused = true,
+        Err(crumb_engine::Error::Cancelled) => {
+            st.paused = true;
+            false
+        }
         Err(e) => {
             tracing::warn!(target: "app::index", error = %e, "indexing failed");
             st.last_error = Some(e.to_wire());
+            false
         }
     }
-    notify(&st);
 }
 
 /// Locks, recovering from a panic in another holder: indexing state is plain
 /// data, so the last written value is still meaningful.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crumb_engine::SearchRequest;
+
+    fn wait_idle(ix: &Indexer) -> IndexingState {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let st = ix.state();
+            if !st.running {
+                return st;
+            }
+            assert!(Instant::now() < end, "indexing did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_folder_added_mid_run_is_indexed_by_a_second_pass() {
+        let data = tempfile::tempdir().unwrap();
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for i in 0..200 {
+            std::fs::write(a.path().join(format!("a{i}.txt")), format!("alpha note {i}")).unwrap();
+        }
+        std::fs::write(b.path().join("bread.md"), "sourdough starter hydration").unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let ix = Indexer::new(Arc::new(move |s: &IndexingState| lock(&sink).push(s.clone())));
+
+        ix.start(host.clone(), vec![a.path().into()]).unwrap();
+        ix.start(host.clone(), vec![a.path().into(), b.path().into()]).unwrap();
+        let st = wait_idle(&ix);
+
+        assert_eq!(st.step, Some(IndexingStep::Done));
+        assert!(!st.paused && st.last_error.is_none());
+        let hits = host.engine().search(&SearchRequest::new("sourdough")).unwrap();
+        assert!(hits[0].path.ends_with("bread.md"));
+        let events = lock(&events);
+        assert!(events.first().is_some_and(|s| s.running));
+        assert!(events.last().is_some_and(|s| !s.running));
+    }
+
+    #[test]
+    fn a_missing_folder_is_reported_not_panicked() {
+        let data = tempfile::tempdir().unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let ix = Indexer::new(Arc::new(|_: &IndexingState| {}));
+        ix.start(host, vec![data.path().join("nope")]).unwrap();
+        let st = wait_idle(&ix);
+        assert_eq!(st.last_error.map(|e| e.code), Some("missing_folder".to_string()));
+    }
 }

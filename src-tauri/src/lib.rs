@@ -105,7 +105,7 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
 
     let notify: Notify = {
         let app = app.clone();
-        Arc::new(move |s| {
+        Arc::new(move |s: &indexer::IndexingState| {
             let _ = app.emit("indexing", s);
             desktop::update_tray(&app, s);
         })

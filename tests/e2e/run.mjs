@@ -39,12 +39,25 @@ async function step(name, f) {
   }
 }
 
-function shot(name) {
+let currentWd = null;
+async function shot(name) {
   // WebDriver screenshots can be stale under Xvfb: grab the X11 screen instead.
   mkdirSync(artifacts, { recursive: true });
   const out = join(artifacts, `${name}.png`);
+  // Park the pointer in a corner so no hover tooltip is in the picture, and
+  // let the compositor catch up with the last DOM change.
+  if (currentWd) {
+    await currentWd
+      .call("POST", "/actions", { actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerMove", duration: 0, x: 0, y: 0, origin: "viewport" }] }] })
+      .catch(() => {});
+  }
+  await sleep(400);
   execFileSync("import", ["-window", "root", "-trim", "+repage", out], { stdio: "ignore" });
-  return Promise.resolve(out);
+  if (currentWd) {
+    const png = await currentWd.call("GET", "/screenshot").catch(() => null);
+    if (png) writeFileSync(join(artifacts, `wd-${name}.png`), Buffer.from(png, "base64"));
+  }
+  return out;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -91,9 +104,11 @@ async function withApp(extraEnv, f) {
   try {
     await wd.until("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 15000, 200);
     await wd.start(app);
+    currentWd = wd;
     await wd.until("the window to boot", () => wd.exec("return document.body.dataset.ready === 'true'"), 30000);
     await f(wd);
   } finally {
+    currentWd = null;
     await wd.stop();
     // Kill tauri-driver by its PID, never by name.
     driver.kill("SIGTERM");
@@ -111,7 +126,9 @@ async function search(wd, q) {
   const input = await wd.find("#q");
   await wd.clear(input);
   await wd.type(input, q);
-  await wd.until(`results for "${q}"`, () => wd.exec("return document.body.dataset.phase === 'done' && document.querySelectorAll('#results .result').length > 0"));
+  await wd.until(`results for "${q}"`, () =>
+    wd.exec("return document.body.dataset.phase === 'done' && document.body.dataset.query === arguments[0] && document.querySelectorAll('#results .result').length > 0", [q]),
+  );
 }
 
 async function main() {
@@ -124,13 +141,14 @@ async function main() {
     });
 
     await step("add the fixture folder in Settings and index it", async () => {
-      await wd.click(await wd.find("#choose-folders"));
-      const path = await wd.until("settings", () => wd.find("#folder-path"));
+      await wd.clickCss("#choose-folders");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      const path = await wd.find("#folder-path");
       await wd.type(path, docs);
-      await wd.click(await wd.find("#folder-add-path"));
+      await wd.clickCss("#folder-add-path");
       await wd.until("folder listed", async () => (await wd.text(await wd.find("#folder-list"))).includes("docs"));
       await shot("02-settings-light");
-      await wd.click(await wd.find("#settings-close"));
+      await wd.clickCss("#settings-close");
       await wd.until("indexing to finish", async () => (await indexingIdle(wd)) && (await wd.exec("return document.getElementById('empty').dataset.state === 'ready'")), 60000);
     });
 
@@ -144,7 +162,7 @@ async function main() {
     });
 
     await step("why this result shows the score details", async () => {
-      await wd.click(await wd.find("#results .result.selected .why-btn"));
+      await wd.clickCss("#results .result.selected .why-btn");
       await wd.until("why panel", () => wd.exec("return !document.getElementById('why').hidden"));
       const bm25 = await wd.text(await wd.find("#why-bm25"));
       const fused = await wd.text(await wd.find("#why-fused"));
@@ -154,14 +172,16 @@ async function main() {
     });
 
     await step("switch the reranker model in Settings", async () => {
-      await wd.click(await wd.find("#settings-btn"));
-      const radio = await wd.until("model list", () => wd.find("#model-mxbai-rerank-base-v1"));
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      const radio = await wd.find("#model-mxbai-rerank-base-v1");
       await wd.click(radio);
       await wd.until("setting saved", () => {
         const s = JSON.parse(readFileSync(join(configDir, "settings.json"), "utf8"));
         return s.reranker === "mxbai-rerank-base-v1";
       });
       const checked = await wd.exec("return document.getElementById('model-mxbai-rerank-base-v1').checked");
+      await wd.exec("document.getElementById('models').scrollIntoView({ block: 'center' })");
       if (!checked) throw new Error("radio not checked after save");
       await shot("05-models-light");
     });
@@ -169,8 +189,8 @@ async function main() {
     await step("the progress bar shows during a re-index", async () => {
       const path = await wd.find("#folder-path");
       await wd.type(path, bulk);
-      await wd.click(await wd.find("#folder-add-path"));
-      await wd.click(await wd.find("#settings-close"));
+      await wd.clickCss("#folder-add-path");
+      await wd.clickCss("#settings-close");
       const seen = await wd.until(
         "progress bar",
         () => wd.exec(`const s = document.getElementById('index-strip');
@@ -208,10 +228,10 @@ async function main() {
       await wd.until("index ready", () => wd.exec("return document.getElementById('empty').dataset.state === 'ready'"), 60000);
       await search(wd, "sourdough starter feeding");
       await shot("08-results-dark");
-      await wd.click(await wd.find("#results .result.selected .why-btn"));
+      await wd.clickCss("#results .result.selected .why-btn");
       await shot("09-why-dark");
-      await wd.click(await wd.find("#settings-btn"));
-      await wd.until("settings", () => wd.find("#folder-path"));
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
       await shot("10-settings-dark");
       if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
     });

@@ -48,6 +48,18 @@ export class WebDriver {
     return v.map((e) => e[ELEMENT]);
   }
 
+  /** Finds and clicks, finding again if a re-render replaced the element. */
+  async clickCss(css) {
+    for (let i = 0; ; i++) {
+      try {
+        return await this.click(await this.find(css));
+      } catch (e) {
+        if (i >= 20 || !/stale|no such element/.test(e.message)) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
   click(el) {
     return this.call("POST", `/element/${el}/click`, {});
   }

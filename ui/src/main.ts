@@ -145,6 +145,7 @@ const view = {
     state.query = query;
     state.error = null;
     paint();
+    document.body.dataset.query = query;
     painted(query, reranked);
   },
   phase(p: Phase, detail?: unknown) {

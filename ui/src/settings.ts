@@ -50,6 +50,8 @@ export class SettingsPanel {
   }
 
   async open(): Promise<void> {
+    // Marked loaded only once fresh data is rendered: tests wait on it.
+    this.root.dataset.loaded = "false";
     this.root.hidden = false;
     await this.refresh();
   }
@@ -111,6 +113,7 @@ export class SettingsPanel {
         this.shortcutSection(s),
       ),
     );
+    this.root.dataset.loaded = "true";
   }
 
   private foldersSection(s: Settings): HTMLElement {
