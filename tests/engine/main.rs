@@ -1,1 +1,12 @@
+//! Integration tests of the engine and the `crumb` command line, on real
+//! files in temp folders, a real SQLite catalog, a real tantivy index and real
+//! ONNX models. One binary, a module per area.
 
+mod cli;
+mod common;
+mod crash;
+mod fetch;
+mod indexing;
+mod models;
+mod support;
+mod vectors;

@@ -33,6 +33,7 @@ pub mod progress;
 pub mod search;
 mod status;
 mod time;
+pub mod vectors;
 
 pub use engine::Engine;
 pub use error::{Error, Result, WireError};
