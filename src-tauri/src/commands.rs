@@ -98,10 +98,13 @@ pub async fn save_settings(app: AppHandle, settings: Settings) -> CmdResult<Sett
 /// permission of its own.
 #[tauri::command]
 pub async fn pick_folder(app: AppHandle) -> CmdResult<Option<String>> {
-    let picked = tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
-        .await
-        .map_err(|e| coded("bug", format!("dialog failed: {e}")))?;
-    Ok(picked.and_then(|p| p.into_path().ok()).map(|p| p.to_string_lossy().into_owned()))
+    let picked =
+        tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
+            .await
+            .map_err(|e| coded("bug", format!("dialog failed: {e}")))?;
+    Ok(picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.to_string_lossy().into_owned()))
 }
 
 #[tauri::command]

@@ -85,14 +85,22 @@ pub fn update_tray(app: &AppHandle, s: &IndexingState) {
     };
     let text = match (&s.step, s.running, s.paused) {
         (_, false, true) => "Indexing paused".to_string(),
-        (Some(IndexingStep::Indexing { done, total, .. }), true, _) => format!("Indexing {done}/{total}"),
-        (Some(IndexingStep::Embedding { done, total }), true, _) => format!("Embedding {done}/{total}"),
+        (Some(IndexingStep::Indexing { done, total, .. }), true, _) => {
+            format!("Indexing {done}/{total}")
+        }
+        (Some(IndexingStep::Embedding { done, total }), true, _) => {
+            format!("Embedding {done}/{total}")
+        }
         (_, true, _) => "Indexing…".to_string(),
         _ if s.last_error.is_some() => "Indexing stopped (see Settings)".to_string(),
         _ => "Index up to date".to_string(),
     };
     let _ = tray.status.set_text(text);
-    let _ = tray.pause.set_text(if s.running { "Pause indexing" } else { "Resume indexing" });
+    let _ = tray.pause.set_text(if s.running {
+        "Pause indexing"
+    } else {
+        "Resume indexing"
+    });
     let _ = tray.pause.set_enabled(s.running || s.paused);
 }
 
@@ -115,7 +123,11 @@ pub fn apply(app: &AppHandle, old: &Settings, new: &Settings) -> anyhow::Result<
     }
     if old.start_hidden_at_login != new.start_hidden_at_login {
         let auto = app.autolaunch();
-        let r = if new.start_hidden_at_login { auto.enable() } else { auto.disable() };
+        let r = if new.start_hidden_at_login {
+            auto.enable()
+        } else {
+            auto.disable()
+        };
         r.map_err(|e| anyhow::anyhow!("cannot change start at login: {e}"))?;
     }
     Ok(())

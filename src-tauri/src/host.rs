@@ -96,7 +96,12 @@ impl Host {
             .lock()
             .ok()
             .and_then(|m| m.get(&file_id).cloned())
-            .ok_or_else(|| coded("unknown_file", format!("no search result has file id {file_id}")))
+            .ok_or_else(|| {
+                coded(
+                    "unknown_file",
+                    format!("no search result has file id {file_id}"),
+                )
+            })
     }
 }
 

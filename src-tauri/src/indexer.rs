@@ -79,24 +79,26 @@ impl Indexer {
         let state = self.state.clone();
         let notify = self.notify.clone();
         let pending = self.pending.clone();
-        std::thread::Builder::new().name("crumb-index".into()).spawn(move || {
-            let mut roots = roots;
-            loop {
-                let finished = run(&host, &roots, &cancel, &state, &notify);
-                // Decide under the state lock, which `start` also takes, so a
-                // request cannot slip in between "nothing pending" and "idle".
-                let mut st = lock(&state);
-                let next = lock(&pending).take();
-                match next {
-                    Some(r) if finished => roots = r,
-                    _ => {
-                        st.running = false;
-                        notify(&st);
-                        break;
+        std::thread::Builder::new()
+            .name("crumb-index".into())
+            .spawn(move || {
+                let mut roots = roots;
+                loop {
+                    let finished = run(&host, &roots, &cancel, &state, &notify);
+                    // Decide under the state lock, which `start` also takes, so a
+                    // request cannot slip in between "nothing pending" and "idle".
+                    let mut st = lock(&state);
+                    let next = lock(&pending).take();
+                    match next {
+                        Some(r) if finished => roots = r,
+                        _ => {
+                            st.running = false;
+                            notify(&st);
+                            break;
+                        }
                     }
                 }
-            }
-        })?;
+            })?;
         Ok(())
     }
 
@@ -123,7 +125,8 @@ fn run(
     let last_sent = Mutex::new(Instant::now() - EVENT_INTERVAL);
     let progress = |step: &IndexingStep| {
         let mut st = lock(state);
-        let same_kind = st.step.as_ref().map(std::mem::discriminant) == Some(std::mem::discriminant(step));
+        let same_kind =
+            st.step.as_ref().map(std::mem::discriminant) == Some(std::mem::discriminant(step));
         st.step = Some(step.clone());
         let mut last = lock(&last_sent);
         if !same_kind || last.elapsed() >= EVENT_INTERVAL {
@@ -182,21 +185,31 @@ mod tests {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
         for i in 0..200 {
-            std::fs::write(a.path().join(format!("a{i}.txt")), format!("alpha note {i}")).unwrap();
+            std::fs::write(
+                a.path().join(format!("a{i}.txt")),
+                format!("alpha note {i}"),
+            )
+            .unwrap();
         }
         std::fs::write(b.path().join("bread.md"), "sourdough starter hydration").unwrap();
         let host = Arc::new(Host::open(data.path(), &[]).unwrap());
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
-        let ix = Indexer::new(Arc::new(move |s: &IndexingState| lock(&sink).push(s.clone())));
+        let ix = Indexer::new(Arc::new(move |s: &IndexingState| {
+            lock(&sink).push(s.clone())
+        }));
 
         ix.start(host.clone(), vec![a.path().into()]).unwrap();
-        ix.start(host.clone(), vec![a.path().into(), b.path().into()]).unwrap();
+        ix.start(host.clone(), vec![a.path().into(), b.path().into()])
+            .unwrap();
         let st = wait_idle(&ix);
 
         assert_eq!(st.step, Some(IndexingStep::Done));
         assert!(!st.paused && st.last_error.is_none());
-        let hits = host.engine().search(&SearchRequest::new("sourdough")).unwrap();
+        let hits = host
+            .engine()
+            .search(&SearchRequest::new("sourdough"))
+            .unwrap();
         assert!(hits[0].path.ends_with("bread.md"));
         let events = lock(&events);
         assert!(events.first().is_some_and(|s| s.running));
@@ -210,6 +223,9 @@ mod tests {
         let ix = Indexer::new(Arc::new(|_: &IndexingState| {}));
         ix.start(host, vec![data.path().join("nope")]).unwrap();
         let st = wait_idle(&ix);
-        assert_eq!(st.last_error.map(|e| e.code), Some("missing_folder".to_string()));
+        assert_eq!(
+            st.last_error.map(|e| e.code),
+            Some("missing_folder".to_string())
+        );
     }
 }

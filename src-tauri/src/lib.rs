@@ -87,7 +87,10 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         tracing::warn!(target: "app", error = %e, "ignoring unreadable settings");
         Some(Settings::default())
     });
-    let exclusions = saved.as_ref().map(|s| s.exclusions.clone()).unwrap_or_default();
+    let exclusions = saved
+        .as_ref()
+        .map(|s| s.exclusions.clone())
+        .unwrap_or_default();
     let host = Arc::new(Host::open(&data_dir, &exclusions)?);
     let (settings, first_run) = match saved {
         Some(s) => (s, false),
@@ -143,5 +146,8 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .try_init();
 }

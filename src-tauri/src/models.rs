@@ -29,7 +29,11 @@ const KNOWN: [(&str, &str, u32); 5] = [
     ("mxbai-rerank-base-v1", "base v1 — balanced", 244),
     ("mxbai-rerank-large-v1", "large v1 — best v1", 642),
     ("mxbai-rerank-base-v2", "base v2 — multilingual", 520),
-    ("mxbai-rerank-large-v2", "large v2 — most accurate, slow", 1600),
+    (
+        "mxbai-rerank-large-v2",
+        "large v2 — most accurate, slow",
+        1600,
+    ),
 ];
 
 /// Whether `id` names a known reranker.

@@ -6,8 +6,8 @@ use crate::host::Host;
 use crate::indexer::{Indexer, IndexingState};
 use crate::models::{self, Latency, RerankerModel};
 use crate::settings::Settings;
-use crumb_engine::{Filters, Hit, Mode, SearchRequest};
 use crumb_engine::{FileKind, WireError};
+use crumb_engine::{Filters, Hit, Mode, SearchRequest};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -83,7 +83,9 @@ impl AppState {
         let kinds = args
             .kinds
             .iter()
-            .map(|k| FileKind::parse(k).ok_or_else(|| coded("input", format!("unknown file type {k:?}"))))
+            .map(|k| {
+                FileKind::parse(k).ok_or_else(|| coded("input", format!("unknown file type {k:?}")))
+            })
             .collect::<CmdResult<Vec<_>>>()?;
         let req = SearchRequest {
             query: args.query,
@@ -104,12 +106,14 @@ impl AppState {
         let started = Instant::now();
         let hits = engine.search(&req).map_err(engine_err)?;
         if reranking {
-            self.latency.record(&settings.reranker, started.elapsed().as_secs_f64() * 1e3);
+            self.latency
+                .record(&settings.reranker, started.elapsed().as_secs_f64() * 1e3);
         }
         // The answer may be stale by now; the window drops it either way, but
         // saying so spares it the work of rendering.
         self.host.still_current(seq)?;
-        self.host.remember(hits.iter().map(|h| (h.file_id, h.path.as_str())));
+        self.host
+            .remember(hits.iter().map(|h| (h.file_id, h.path.as_str())));
         Ok(hits)
     }
 
@@ -144,10 +148,17 @@ impl AppState {
     /// Validates, applies and persists new settings; returns what was saved.
     pub fn save_settings(&self, new: Settings) -> CmdResult<(Settings, Settings)> {
         let mut new = new.sanitised();
-        new.folders = new.folders.iter().map(|f| canonical_folder(f)).collect::<CmdResult<_>>()?;
+        new.folders = new
+            .folders
+            .iter()
+            .map(|f| canonical_folder(f))
+            .collect::<CmdResult<_>>()?;
         new.folders.dedup();
         if !models::is_known(&new.reranker) {
-            return Err(coded("input", format!("unknown reranker {:?}", new.reranker)));
+            return Err(coded(
+                "input",
+                format!("unknown reranker {:?}", new.reranker),
+            ));
         }
         let old = self.settings();
         for gone in old.folders.iter().filter(|f| !new.folders.contains(f)) {
@@ -178,11 +189,16 @@ fn engine_err(e: crumb_engine::Error) -> WireError {
 /// an existing directory.
 fn canonical_folder(path: &Path) -> CmdResult<PathBuf> {
     let expanded = match path.strip_prefix("~") {
-        Ok(rest) => crate::paths::home_dir().map(|h| h.join(rest)).unwrap_or_else(|| path.to_path_buf()),
+        Ok(rest) => crate::paths::home_dir()
+            .map(|h| h.join(rest))
+            .unwrap_or_else(|| path.to_path_buf()),
         Err(_) => path.to_path_buf(),
     };
     if !expanded.is_dir() {
-        return Err(coded("missing_folder", format!("folder not found: {}", path.display())));
+        return Err(coded(
+            "missing_folder",
+            format!("folder not found: {}", path.display()),
+        ));
     }
     expanded
         .canonicalize()
@@ -199,7 +215,10 @@ mod tests {
         let file = dir.path().join("f.txt");
         std::fs::write(&file, "x").unwrap();
         assert_eq!(canonical_folder(&file).unwrap_err().code, "missing_folder");
-        assert_eq!(canonical_folder(&dir.path().join("nope")).unwrap_err().code, "missing_folder");
+        assert_eq!(
+            canonical_folder(&dir.path().join("nope")).unwrap_err().code,
+            "missing_folder"
+        );
         assert!(canonical_folder(dir.path()).unwrap().is_absolute());
     }
 }
