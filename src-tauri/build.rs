@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "pick_folder",
     "reranker_models",
     "download_model",
+    "model_problems",
 ];
 
 fn main() {

@@ -113,9 +113,19 @@ pub fn reranker_models(state: State<'_, AppState>) -> Vec<RerankerModel> {
 }
 
 #[tauri::command]
-pub fn download_model(id: String) -> CmdResult<()> {
-    Err(coded(
-        "unsupported",
-        format!("downloading {id} is not available in this build yet; use `crumb models fetch`"),
-    ))
+pub fn model_problems(state: State<'_, AppState>) -> Vec<String> {
+    state.model_problems()
+}
+
+/// Starts fetching a model; progress arrives as `model-download` events.
+#[tauri::command]
+pub fn download_model(app: AppHandle, id: String) -> CmdResult<()> {
+    if !crate::models::is_known(&id) {
+        return Err(coded("input", format!("unknown model {id:?}")));
+    }
+    std::thread::Builder::new()
+        .name("crumb-download".into())
+        .spawn(move || crate::loader::download_and_report(&app, &id))
+        .map(|_| ())
+        .map_err(|e| coded("bug", format!("cannot start download: {e}")))
 }

@@ -10,6 +10,7 @@ mod desktop;
 mod error;
 mod host;
 mod indexer;
+mod loader;
 mod models;
 mod paths;
 mod settings;
@@ -69,6 +70,7 @@ pub fn run() {
             commands::pick_folder,
             commands::reranker_models,
             commands::download_model,
+            commands::model_problems,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -121,7 +123,9 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         config_dir,
         data_dir,
         latency: models::Latency::default(),
+        model_problems: Default::default(),
     });
+    app.state::<AppState>().load_models();
 
     if let Err(e) = desktop::build_tray(app) {
         tracing::warn!(target: "app", error = %e, "no tray icon");

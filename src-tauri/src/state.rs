@@ -4,6 +4,7 @@
 use crate::error::{coded, engine, wire, CmdResult};
 use crate::host::Host;
 use crate::indexer::{Indexer, IndexingState};
+use crate::loader::{self, ModelProblems};
 use crate::models::{self, Latency, RerankerModel};
 use crate::settings::Settings;
 use crumb_engine::{FileKind, WireError};
@@ -57,6 +58,7 @@ pub struct AppState {
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
     pub latency: Latency,
+    pub model_problems: Arc<ModelProblems>,
 }
 
 impl AppState {
@@ -141,6 +143,25 @@ impl AppState {
         self.indexer.start(self.host.clone(), folders).map_err(wire)
     }
 
+    /// (Re)loads the models the settings name, in the background.
+    pub fn load_models(&self) {
+        loader::load_in_background(
+            self.host.clone(),
+            self.data_dir.clone(),
+            self.settings(),
+            self.model_problems.clone(),
+        );
+    }
+
+    /// Problems met loading models, for Settings.
+    pub fn model_problems(&self) -> Vec<String> {
+        self.model_problems
+            .0
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
     pub fn reranker_models(&self) -> Vec<RerankerModel> {
         models::catalog(&self.data_dir, &self.latency)
     }
@@ -172,6 +193,12 @@ impl AppState {
         }
         if let Ok(mut f) = self.first_run.lock() {
             *f = false;
+        }
+        if old.reranker != new.reranker
+            || old.provider != new.provider
+            || old.rerank_enabled != new.rerank_enabled
+        {
+            self.load_models();
         }
         let added = new.folders.iter().any(|f| !old.folders.contains(f));
         if added {

@@ -126,6 +126,13 @@ export interface Boot {
   home: string | null;
 }
 
+export interface DownloadProgress {
+  id: string;
+  done: number;
+  total: number;
+  error: string | null;
+}
+
 /** An error as it crosses from Rust: `{ code, message }`. */
 export interface WireError {
   code: string;
@@ -157,12 +164,13 @@ export const api = {
   pickFolder: () => invoke<string | null>("pick_folder"),
   models: () => invoke<RerankerModel[]>("reranker_models"),
   downloadModel: (id: string) => invoke<void>("download_model", { id }),
+  modelProblems: () => invoke<string[]>("model_problems"),
 };
 
 export const events = {
   onIndexing: (f: (s: IndexingState) => void): Promise<UnlistenFn> =>
     listen<IndexingState>("indexing", (e) => f(e.payload)),
-  onModelDownload: (f: (p: { id: string; done: number; total: number }) => void): Promise<UnlistenFn> =>
-    listen("model-download", (e) => f(e.payload as { id: string; done: number; total: number })),
+  onModelDownload: (f: (p: DownloadProgress) => void): Promise<UnlistenFn> =>
+    listen<DownloadProgress>("model-download", (e) => f(e.payload)),
   onFocusSearch: (f: () => void): Promise<UnlistenFn> => listen("focus-search", () => f()),
 };

@@ -259,7 +259,7 @@ async function start(): Promise<void> {
   const kindSel = el.kind;
   for (const [v, label] of KINDS) kindSel.appendChild(new Option(label, v));
   await events.onIndexing(onIndexing);
-  await events.onModelDownload((p) => settings.downloadProgress(p.id, p.done, p.total));
+  await events.onModelDownload((p) => settings.downloadProgress(p));
   await events.onFocusSearch(() => {
     el.q.focus();
     el.q.select();

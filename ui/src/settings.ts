@@ -1,7 +1,7 @@
 // The settings panel. Every change is saved at once (the shell persists it as
 // JSON in the OS config directory and applies it without a restart).
 
-import { api, errorMessage, type FailedFile, type RerankerModel, type Settings, type Status } from "./api";
+import { api, errorMessage, type DownloadProgress, type FailedFile, type RerankerModel, type Settings, type Status } from "./api";
 import { h, setChildren } from "./dom";
 
 export interface SettingsHost {
@@ -38,6 +38,7 @@ export class SettingsPanel {
   private models: RerankerModel[] = [];
   private status: Status | null = null;
   private failed: FailedFile[] = [];
+  private problems: string[] = [];
   private downloads = new Map<string, number>();
 
   constructor(
@@ -61,12 +62,14 @@ export class SettingsPanel {
   }
 
   async refresh(): Promise<void> {
-    const [settings, models, status, failed] = await Promise.all([
+    const [settings, models, status, failed, problems] = await Promise.all([
       api.getSettings(),
       api.models().catch(() => [] as RerankerModel[]),
       api.status().catch(() => null),
       api.failedFiles().catch(() => [] as FailedFile[]),
+      api.modelProblems().catch(() => [] as string[]),
     ]);
+    this.problems = problems;
     this.settings = settings;
     this.models = models;
     this.status = status;
@@ -74,10 +77,15 @@ export class SettingsPanel {
     this.render();
   }
 
-  downloadProgress(id: string, done: number, total: number): void {
-    if (total > 0 && done >= total) this.downloads.delete(id);
-    else this.downloads.set(id, total > 0 ? done / total : 0);
-    if (this.isOpen) void this.refresh();
+  downloadProgress(p: DownloadProgress): void {
+    const finished = p.total > 0 && p.done >= p.total;
+    if (finished) this.downloads.delete(p.id);
+    else this.downloads.set(p.id, p.total > 0 ? p.done / p.total : 0);
+    if (p.error) this.host.toast(`Download failed: ${p.error}`);
+    if (!this.isOpen) return;
+    // Progress only redraws; the end of a download re-reads what is installed.
+    if (finished) void this.refresh();
+    else this.render();
   }
 
   private async save(change: (s: Settings) => void): Promise<void> {
@@ -232,7 +240,7 @@ export class SettingsPanel {
         radio,
         h("label", { for: `model-${m.id}` }, m.label),
         h("span", { class: "meta" }, `${m.size_mb.toLocaleString()} MB`),
-        h("span", { class: "meta" }, m.latency_ms === null ? "—" : `${Math.round(m.latency_ms)} ms`),
+        h("span", { class: "meta", title: "Median search time with this reranker on this computer" }, m.latency_ms === null ? "latency —" : `${Math.round(m.latency_ms)} ms`),
         action,
       );
     });
@@ -249,7 +257,8 @@ export class SettingsPanel {
       {},
       h("h2", {}, "Execution provider"),
       h("div", { class: "row" }, h("label", { for: "provider" }, "Run models on"), sel),
-      h("div", { class: "quiet", id: "provider-in-use" }, inUse ? `In use — ${inUse}` : "No model loaded yet."),
+      h("div", { class: "quiet", id: "provider-in-use" }, inUse ? `In use — ${inUse}` : "No model loaded: keyword search only."),
+      ...this.problems.map((p) => h("div", { class: "reason" }, p)),
     );
   }
 
