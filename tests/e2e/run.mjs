@@ -70,11 +70,20 @@ const dataDir = join(world, "data");
 const docs = join(world, "docs");
 const bulk = join(world, "bulk");
 cpSync(join(here, "fixtures"), docs, { recursive: true });
-// Two reranker folders so Settings has something to switch between.
+// Two reranker folders so Settings has something to switch between. A tiny
+// real DeBERTa reranker from ../shared loads through the real code path; if
+// it is not there, placeholder folders still let Settings switch (the load
+// error then shows in Settings, which is fine for this test).
+const shared = resolve(process.env.CRUMB_SHARED ?? join(root, "../shared"));
+const tiny = join(shared, "models/tiny-deberta-v3-rerank");
 for (const id of ["mxbai-rerank-xsmall-v1", "mxbai-rerank-base-v1"]) {
   const d = join(dataDir, "models", id);
-  mkdirSync(d, { recursive: true });
-  for (const f of ["config.json", "tokenizer.json", "model.onnx"]) writeFileSync(join(d, f), "{}");
+  if (existsSync(join(tiny, "config.json"))) {
+    cpSync(tiny, d, { recursive: true });
+  } else {
+    mkdirSync(d, { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "model.onnx"]) writeFileSync(join(d, f), "{}");
+  }
 }
 // Enough files that the progress bar is on screen for a while.
 mkdirSync(bulk);
@@ -182,6 +191,7 @@ async function main() {
       });
       const checked = await wd.exec("return document.getElementById('model-mxbai-rerank-base-v1').checked");
       await wd.exec("document.getElementById('models').scrollIntoView({ block: 'center' })");
+      await wd.until("toast gone", () => wd.exec("return document.getElementById('toast').hidden"), 5000);
       if (!checked) throw new Error("radio not checked after save");
       await shot("05-models-light");
     });
