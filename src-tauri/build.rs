@@ -23,6 +23,12 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
+    // generate_context!() embeds ui/dist; without it the failure is an opaque
+    // macro panic, so say what to run instead.
+    println!("cargo:rerun-if-changed=ui/dist/index.html");
+    if !std::path::Path::new("ui/dist/index.html").is_file() {
+        panic!("ui/dist is missing: run `scripts/setup-ui.sh` (or `npm ci --prefix ui && npm run build --prefix ui`) first");
+    }
     // The root Cargo.toml is the app package, so paths are relative to the repo root.
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     let attrs = tauri_build::Attributes::new()

@@ -11,8 +11,11 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The embedder the app uses when it is installed (bundled with releases).
+/// The embedder the app uses when the index names none (bundled with releases).
 const EMBEDDER: &str = "mxbai-embed-xsmall-v1";
+/// Where the index remembers its embedder folder; shared with the `crumb` CLI,
+/// so both embed queries with the model the passages were embedded with.
+const EMBEDDER_SETTING: &str = "embedder_dir";
 
 /// What went wrong loading models, for Settings to show.
 #[derive(Default)]
@@ -64,10 +67,26 @@ fn load(host: &Host, data_dir: &Path, settings: &Settings) -> Vec<String> {
     }
     let opts = ModelOptions::new(provider(settings));
     let engine = host.engine();
-    let embed_dir = models::models_dir(Some(data_dir)).join(EMBEDDER);
-    if engine.embedder().is_none() && embed_dir.join("config.json").is_file() {
-        match models::load_embedder_with(&embed_dir, &opts) {
-            Ok(e) => engine.set_embedder(Some(Arc::from(e))),
+    let embed_dir = engine
+        .setting(EMBEDDER_SETTING)
+        .ok()
+        .flatten()
+        .map(PathBuf::from)
+        .filter(|p| p.join("config.json").is_file())
+        .or_else(|| models::resolve_model(EMBEDDER, Some(data_dir)).ok());
+    if let (None, Some(dir)) = (engine.embedder(), embed_dir) {
+        match models::load_embedder_with(&dir, &opts) {
+            Ok(e) => {
+                engine.set_embedder(Some(Arc::from(e)));
+                if !host.read_only() {
+                    let canonical = dir.canonicalize().unwrap_or(dir);
+                    if let Err(e) =
+                        engine.set_setting(EMBEDDER_SETTING, &canonical.to_string_lossy())
+                    {
+                        problems.push(format!("embedder: cannot record it in the index: {e}"));
+                    }
+                }
+            }
             Err(e) => problems.push(format!("embedder: {e}")),
         }
     }

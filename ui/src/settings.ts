@@ -165,6 +165,7 @@ export class SettingsPanel {
       list,
       h("div", { class: "row" }, pick, pathInput, addPath),
       h("h2", {}, "Exclusions"),
+      h("p", { class: "quiet" }, "Gitignore-style patterns. Changes apply from the next start of Crumb."),
       excl,
       h("div", { class: "row" }, exInput, exAdd),
     );
