@@ -123,7 +123,12 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         config_dir,
         data_dir,
         latency: models::Latency::default(),
-        model_problems: Default::default(),
+        model_problems: {
+            let app = app.clone();
+            Arc::new(loader::ModelProblems::new(move || {
+                let _ = app.emit("models-loaded", ());
+            }))
+        },
     });
     app.state::<AppState>().load_models();
 

@@ -17,9 +17,34 @@ const EMBEDDER: &str = "mxbai-embed-xsmall-v1";
 /// so both embed queries with the model the passages were embedded with.
 const EMBEDDER_SETTING: &str = "embedder_dir";
 
-/// What went wrong loading models, for Settings to show.
-#[derive(Default)]
-pub struct ModelProblems(pub Mutex<Vec<String>>);
+/// What went wrong loading models, for Settings to show, and a hook that
+/// tells the window a load finished (so Settings can show the new model).
+pub struct ModelProblems {
+    list: Mutex<Vec<String>>,
+    loaded: Box<dyn Fn() + Send + Sync>,
+}
+
+impl ModelProblems {
+    /// Calls `loaded` after each load.
+    pub fn new(loaded: impl Fn() + Send + Sync + 'static) -> Self {
+        ModelProblems {
+            list: Mutex::new(Vec::new()),
+            loaded: Box::new(loaded),
+        }
+    }
+
+    /// The problems of the last load.
+    pub fn get(&self) -> Vec<String> {
+        self.list.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, problems: Vec<String>) {
+        if let Ok(mut p) = self.list.lock() {
+            *p = problems;
+        }
+        (self.loaded)();
+    }
+}
 
 /// Download progress, as the `model-download` event carries it.
 #[derive(Debug, Clone, Serialize)]
@@ -46,10 +71,7 @@ pub fn load_in_background(
     let spawned = std::thread::Builder::new()
         .name("crumb-models".into())
         .spawn(move || {
-            let found = load(&host, &data_dir, &settings);
-            if let Ok(mut p) = problems.0.lock() {
-                *p = found;
-            }
+            problems.set(load(&host, &data_dir, &settings));
         });
     if let Err(e) = spawned {
         tracing::warn!(target: "app::models", error = %e, "cannot start the model loader");

@@ -155,11 +155,7 @@ impl AppState {
 
     /// Problems met loading models, for Settings.
     pub fn model_problems(&self) -> Vec<String> {
-        self.model_problems
-            .0
-            .lock()
-            .map(|p| p.clone())
-            .unwrap_or_default()
+        self.model_problems.get()
     }
 
     pub fn reranker_models(&self) -> Vec<RerankerModel> {

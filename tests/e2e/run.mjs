@@ -190,6 +190,10 @@ async function main() {
         return s.reranker === "mxbai-rerank-base-v1";
       });
       const checked = await wd.exec("return document.getElementById('model-mxbai-rerank-base-v1').checked");
+      if (existsSync(join(tiny, "config.json"))) {
+        // Real model files: the switch must load the new reranker, no restart.
+        await wd.until("new reranker in use", () => wd.exec("return document.getElementById('provider-in-use').textContent.includes('mxbai-rerank-base-v1')"), 30000);
+      }
       await wd.exec("document.getElementById('models').scrollIntoView({ block: 'center' })");
       await wd.until("toast gone", () => wd.exec("return document.getElementById('toast').hidden"), 5000);
       if (!checked) throw new Error("radio not checked after save");
@@ -223,6 +227,15 @@ async function main() {
       if (r.pwned !== null) throw new Error(`payload ran: ${r.pwned}`);
       if (!r.text.includes("<script>") && !r.text.includes("<img")) throw new Error(`payload text not shown: ${r.text.slice(0, 300)}`);
       await shot("07-payload-light");
+    });
+
+    await step("arrow keys move the selection", async () => {
+      const sel = () => wd.exec("const r = document.querySelector('#results .result.selected'); return r ? r.dataset.index : null");
+      if ((await sel()) !== "0") throw new Error(`first row not selected: ${await sel()}`);
+      await wd.type(await wd.find("#q"), "\uE015");
+      await wd.until("second row selected", async () => (await sel()) === "1", 5000);
+      await wd.type(await wd.find("#q"), "\uE013");
+      await wd.until("first row selected", async () => (await sel()) === "0", 5000);
     });
 
     await step("Esc clears the search", async () => {

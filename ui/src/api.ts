@@ -172,5 +172,6 @@ export const events = {
     listen<IndexingState>("indexing", (e) => f(e.payload)),
   onModelDownload: (f: (p: DownloadProgress) => void): Promise<UnlistenFn> =>
     listen<DownloadProgress>("model-download", (e) => f(e.payload)),
+  onModelsLoaded: (f: () => void): Promise<UnlistenFn> => listen("models-loaded", () => f()),
   onFocusSearch: (f: () => void): Promise<UnlistenFn> => listen("focus-search", () => f()),
 };

@@ -260,6 +260,7 @@ async function start(): Promise<void> {
   for (const [v, label] of KINDS) kindSel.appendChild(new Option(label, v));
   await events.onIndexing(onIndexing);
   await events.onModelDownload((p) => settings.downloadProgress(p));
+  await events.onModelsLoaded(() => settings.isOpen && void settings.refresh());
   await events.onFocusSearch(() => {
     el.q.focus();
     el.q.select();

@@ -105,6 +105,8 @@ export class SettingsPanel {
   private render(): void {
     const s = this.settings;
     if (!s) return;
+    // Re-rendering rebuilds the panel; keep the reader where they were.
+    const scrollTop = this.root.querySelector(".settings-body")?.scrollTop ?? 0;
     const close = h("button", { class: "btn", id: "settings-close", type: "button" }, "Done");
     close.addEventListener("click", () => this.close());
     setChildren(
@@ -121,6 +123,8 @@ export class SettingsPanel {
         this.shortcutSection(s),
       ),
     );
+    const body = this.root.querySelector(".settings-body");
+    if (body) body.scrollTop = scrollTop;
     this.root.dataset.loaded = "true";
   }
 
