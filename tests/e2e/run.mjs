@@ -167,7 +167,12 @@ async function main() {
       if (name !== "sourdough-starter.md") throw new Error(`first result was ${name}`);
       const marks = await wd.exec("return [...document.querySelectorAll('#results .result')[0].querySelectorAll('mark')].map(m => m.textContent.toLowerCase())");
       if (!marks.some((m) => m.includes("starter") || m.includes("sourdough"))) throw new Error(`no highlighted terms: ${marks}`);
+      await shot("03a-result-light");
+      // A broader query for a fuller picture of the list.
+      await search(wd, "water");
+      await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
       await shot("03-results-light");
+      await search(wd, "sourdough starter feeding");
     });
 
     await step("why this result shows the score details", async () => {
@@ -249,8 +254,9 @@ async function main() {
     await step("dark mode follows the system", async () => {
       const dark = await wd.exec("return matchMedia('(prefers-color-scheme: dark)').matches");
       await wd.until("index ready", () => wd.exec("return document.getElementById('empty').dataset.state === 'ready'"), 60000);
-      await search(wd, "sourdough starter feeding");
+      await search(wd, "water");
       await shot("08-results-dark");
+      await search(wd, "sourdough starter feeding");
       await wd.clickCss("#results .result.selected .why-btn");
       await shot("09-why-dark");
       await wd.clickCss("#settings-btn");

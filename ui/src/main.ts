@@ -39,6 +39,8 @@ const state = {
   selected: -1,
   reranked: false,
   whyOpen: false,
+  /** The user moved the selection for this query: keep it on their file. */
+  userMoved: false,
   query: "",
   error: null as string | null,
   filesIndexed: 0,
@@ -117,6 +119,7 @@ function paint(): void {
 
 function select(i: number): void {
   if (state.hits.length === 0) return;
+  state.userMoved = true;
   state.selected = Math.max(0, Math.min(i, state.hits.length - 1));
   paint();
 }
@@ -139,7 +142,10 @@ async function openHit(i: number, reveal: boolean): Promise<void> {
 
 const view = {
   show(hits: Hit[], reranked: boolean, query: string) {
-    state.selected = followSelection(state.hits, hits, state.selected);
+    if (query !== state.query) state.userMoved = false;
+    // Until the user picks a row, the selection stays on the best result,
+    // so the reranker's top pick is what Enter opens.
+    state.selected = state.userMoved ? followSelection(state.hits, hits, state.selected) : hits.length > 0 ? 0 : -1;
     state.hits = hits;
     state.reranked = reranked;
     state.query = query;
