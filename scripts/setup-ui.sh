@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npm install` from the committed lock rather than `npm ci`: the registry
+# reachable here lists only some of @tauri-apps/cli's optional per-platform
+# packages, so the lock cannot name them all and `npm ci` refuses it.
 # esbuild's binary comes from its platform package; no install script needed.
-npm ci --prefix ui --no-audit --no-fund --ignore-scripts
+npm install --prefix ui --no-audit --no-fund --ignore-scripts
 # The app embeds ui/dist at compile time, so any cargo build of the workspace
 # (tests and clippy included) needs it to exist.
 npm run build --prefix ui
