@@ -129,6 +129,7 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
                 let _ = app.emit("models-loaded", ());
             }))
         },
+        rerank_gate: Mutex::new(()),
     });
     app.state::<AppState>().load_models();
 

@@ -59,6 +59,8 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub latency: Latency,
     pub model_problems: Arc<ModelProblems>,
+    /// Held while a reranking search runs.
+    pub rerank_gate: Mutex<()>,
 }
 
 impl AppState {
@@ -105,6 +107,11 @@ impl AppState {
         };
         let engine = self.host.engine();
         let reranking = req.rerank && engine.reranker().is_some();
+        // Reranking takes seconds on a CPU and cannot be interrupted, so run
+        // one at a time; a query overtaken while it waited is dropped here
+        // instead of queueing behind it.
+        let _gate = reranking.then(|| self.rerank_gate.lock().unwrap_or_else(|p| p.into_inner()));
+        self.host.still_current(seq)?;
         let started = Instant::now();
         let hits = engine.search(&req).map_err(engine_err)?;
         if reranking {
