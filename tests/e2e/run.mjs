@@ -234,6 +234,21 @@ async function main() {
       await shot("07-payload-light");
     });
 
+    await step("the type filter and the no-match state", async () => {
+      await wd.clickCss("#f-kind option[value='html']");
+      await wd.until("html only", () =>
+        wd.exec("const k = [...document.querySelectorAll('#results .result .badge')].map(b => b.textContent); return document.body.dataset.phase === 'done' && k.length === 1 && k[0] === 'HTML'"),
+      );
+      await wd.clickCss("#f-kind option[value='']");
+      await wd.until("both again", () => wd.exec("return document.body.dataset.phase === 'done' && document.querySelectorAll('#results .result').length === 2"));
+      const input = await wd.find("#q");
+      await wd.clear(input);
+      await wd.type(input, "xylophonequartz");
+      await wd.until("no-match state", () => wd.exec("return document.getElementById('empty').dataset.state === 'no-match'"));
+      await shot("07b-no-match-light");
+      await search(wd, "payload");
+    });
+
     await step("arrow keys move the selection", async () => {
       const sel = () => wd.exec("const r = document.querySelector('#results .result.selected'); return r ? r.dataset.index : null");
       if ((await sel()) !== "0") throw new Error(`first row not selected: ${await sel()}`);
