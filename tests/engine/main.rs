@@ -1,6 +1,11 @@
-//! Engine integration tests: one binary, a module per area.
+//! Integration tests of the engine and the `crumb` command line, on real
+//! files in temp folders, a real SQLite catalog and a real tantivy index.
 
+mod cli;
+mod common;
+mod crash;
 mod fetch;
+mod indexing;
 mod models;
 mod support;
 mod vectors;

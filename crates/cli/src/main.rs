@@ -1,42 +1,53 @@
-//! `crumb` (models branch: only the model commands are wired here; the lead's
-//! main.rs replaces this file and mounts `models_cmd` / `rerank_cmd`).
+//! `crumb`: the headless command line over the Crumb engine. Tests,
+//! benchmarks and power users drive the engine through it.
 
+mod args;
 mod models_cmd;
+mod output;
 mod rerank_cmd;
+mod run;
 
 use clap::Parser;
-use std::path::PathBuf;
 
-#[derive(Parser, Debug)]
-#[command(name = "crumb")]
-struct Cli {
-    /// Where the index and models live (default: the OS data dir).
-    #[arg(long, global = true, value_name = "D")]
-    data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
+fn main() -> std::process::ExitCode {
+    restore_sigpipe();
+    let cli = args::Cli::parse();
+    init_logging(cli.verbose);
+    match run::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // One line a person can act on; the chain gives the cause.
+            let msg = err
+                .chain()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("crumb: error: {msg}");
+            std::process::ExitCode::from(2)
+        }
+    }
 }
 
-#[derive(clap::Subcommand, Debug)]
-enum Command {
-    /// List, fetch or verify models.
-    Models(models_cmd::ModelsArgs),
-    /// Score passages against a query with a reranker.
-    Rerank(rerank_cmd::RerankArgs),
-}
-
-fn main() -> anyhow::Result<std::process::ExitCode> {
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CRUMB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CRUMB_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let cli = Cli::parse();
-    let data_dir = cli.data_dir.unwrap_or_else(crumb_engine::default_data_dir);
-    match &cli.command {
-        Command::Models(a) => models_cmd::run(a, &data_dir),
-        Command::Rerank(a) => rerank_cmd::run(a, &data_dir),
+}
+
+/// Rust ignores SIGPIPE, so `crumb search … | head` would panic on a closed
+/// pipe; a command-line tool should simply stop, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -42,10 +42,25 @@ const SYSTEM_DIRS: &[&str] = &[
 pub fn crawl(
     root: &Path,
     opts: &CrawlOptions,
+    on_file: impl FnMut(FoundFile),
+) -> Result<Vec<CrawlProblem>> {
+    crawl_dir(root, root, None, opts, on_file)
+}
+
+/// Lists indexable files under `dir`, a folder inside the indexed `root`
+/// (whose exclusions and ignore files apply), down to `max_depth`.
+pub fn crawl_dir(
+    root: &Path,
+    dir: &Path,
+    max_depth: Option<usize>,
+    opts: &CrawlOptions,
     mut on_file: impl FnMut(FoundFile),
 ) -> Result<Vec<CrawlProblem>> {
-    if !root.is_dir() {
-        return Err(Error::MissingFolder(root.to_path_buf()));
+    if !dir.is_dir() {
+        return Err(Error::MissingFolder(dir.to_path_buf()));
+    }
+    if dir != root && is_ignored(root, dir, opts) {
+        return Ok(Vec::new());
     }
     let mut overrides = OverrideBuilder::new(root);
     for pat in &opts.exclude {
@@ -57,7 +72,8 @@ pub fn crawl(
     let overrides = overrides
         .build()
         .map_err(|e| Error::Input(format!("bad exclusion patterns: {e}")))?;
-    let walker = WalkBuilder::new(root)
+    let walker = WalkBuilder::new(dir)
+        .max_depth(max_depth)
         .hidden(!opts.include_hidden)
         .git_ignore(opts.respect_ignore_files)
         .git_global(false)
@@ -134,4 +150,59 @@ pub fn is_excluded(root: &Path, path: &Path, opts: &CrawlOptions) -> bool {
         let name = c.as_os_str().to_string_lossy();
         (!opts.include_hidden && name.starts_with('.')) || SYSTEM_DIRS.contains(&name.as_ref())
     })
+}
+
+/// Whether the folder `dir` inside `root` (or any folder between them) is
+/// excluded: hidden or system names, exclusion globs, or an ignore file in an
+/// ancestor. A walk started at `dir` cannot tell, since a walker never applies
+/// rules to its own starting point.
+pub fn is_ignored(root: &Path, dir: &Path, opts: &CrawlOptions) -> bool {
+    if is_excluded(root, dir, opts) {
+        return true;
+    }
+    let Ok(rel) = dir.strip_prefix(root) else {
+        return true;
+    };
+    let mut overrides = OverrideBuilder::new(root);
+    for pat in &opts.exclude {
+        let _ = overrides.add(&format!("!{pat}"));
+    }
+    let overrides = overrides.build().ok();
+    // Each folder from the root down to `dir`.
+    let mut current = root.to_path_buf();
+    let mut chain = Vec::new();
+    for c in rel.components() {
+        current.push(c);
+        chain.push(current.clone());
+    }
+    for (i, folder) in chain.iter().enumerate() {
+        if let Some(o) = &overrides {
+            if o.matched(folder, true).is_ignore() {
+                return true;
+            }
+        }
+        if !opts.respect_ignore_files {
+            continue;
+        }
+        // Ignore files in the root and in every folder above this one.
+        let parents = std::iter::once(root).chain(chain[..i].iter().map(PathBuf::as_path));
+        for parent in parents {
+            for name in [".gitignore", ".ignore", ".crumbignore"] {
+                let file = parent.join(name);
+                if !file.is_file() {
+                    continue;
+                }
+                let mut b = ignore::gitignore::GitignoreBuilder::new(parent);
+                if b.add(&file).is_some() {
+                    continue;
+                }
+                if let Ok(gi) = b.build() {
+                    if gi.matched(folder, true).is_ignore() {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
 }

@@ -173,20 +173,22 @@ impl Engine {
         cancel: &CancelFlag,
         report: &mut IndexReport,
     ) -> Result<()> {
-        let known: HashMap<String, crate::catalog::FileRecord> = self
-            .catalog()?
-            .files_under_root(root)?
-            .into_iter()
-            .map(|f| (f.path.clone(), f))
-            .collect();
+        let mut known: HashMap<String, crate::catalog::FileRecord> = HashMap::new();
         let mut work = Vec::new();
-        for f in found {
-            let key = f.path.to_string_lossy();
-            match known.get(key.as_ref()) {
-                Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
-                    report.unchanged += 1
+        {
+            let cat = self.catalog()?;
+            for f in found {
+                let key = f.path.to_string_lossy().into_owned();
+                match cat.file_by_path(&key)? {
+                    Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
+                        report.unchanged += 1
+                    }
+                    Some(prev) => {
+                        known.insert(key, prev);
+                        work.push(f);
+                    }
+                    None => work.push(f),
                 }
-                _ => work.push(f),
             }
         }
         let total = work.len() as u64;

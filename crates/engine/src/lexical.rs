@@ -113,6 +113,9 @@ pub struct Snippet {
     pub text: String,
     /// Byte ranges of matched terms within `text`.
     pub highlights: Vec<(usize, usize)>,
+    /// Byte offset of the first match within the whole passage, if any matched.
+    #[serde(skip)]
+    pub first_match: Option<usize>,
 }
 
 /// The lexical index.
@@ -333,11 +336,16 @@ impl Lexical {
             return Ok(Snippet {
                 text: head(text, max_chars),
                 highlights: Vec::new(),
+                first_match: None,
             });
         }
         Ok(Snippet {
             text: s.fragment().to_string(),
             highlights: s.highlighted().iter().map(|r| (r.start, r.end)).collect(),
+            first_match: s
+                .highlighted()
+                .first()
+                .map(|r| s.fragment_range().start + r.start),
         })
     }
 }

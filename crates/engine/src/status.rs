@@ -45,6 +45,8 @@ pub struct Status {
     pub passages: u64,
     /// Stored vectors (all embedding models).
     pub vectors: u64,
+    /// Passages the lexical index holds; equals `passages` when consistent.
+    pub lexical_docs: u64,
     /// Per kind.
     pub by_type: BTreeMap<String, KindCounts>,
     /// Loaded models.
@@ -60,6 +62,7 @@ impl Engine {
             roots: cat.roots()?,
             passages: cat.passage_count()?,
             vectors: cat.vector_count(None)?,
+            lexical_docs: self.lexical.num_docs(),
             ..Default::default()
         };
         for (kind, status, n) in cat.counts_by_kind()? {

@@ -125,6 +125,13 @@ impl Engine {
             else {
                 continue;
             };
+            let snippet = self.lexical.snippet(query, &p.text, SNIPPET_CHARS)?;
+            let mut location = p.location.clone();
+            // Point at the line of the first match, not the passage's first line.
+            if let (Some(line), Some(at)) = (location.line, snippet.first_match) {
+                let before = p.text.get(..at).unwrap_or("");
+                location.line = Some(line + before.matches('\n').count() as u32);
+            }
             out.push(Hit {
                 file_id,
                 path: file.path,
@@ -132,8 +139,8 @@ impl Engine {
                 kind: file.kind,
                 modified: file.mtime_ns / 1_000_000_000,
                 score: c.rerank.unwrap_or(c.fused),
-                snippet: self.lexical.snippet(query, &p.text, SNIPPET_CHARS)?,
-                location: p.location.clone(),
+                snippet,
+                location,
                 passage_id: c.passage_id,
                 details: ScoreDetails {
                     bm25_rank: c.bm25_rank,
