@@ -20,9 +20,9 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| -> Res<&str> {
-        args.get(i)
-            .map(String::as_str)
-            .ok_or_else(|| format!("missing argument {i}; see the header of bench_models.rs").into())
+        args.get(i).map(String::as_str).ok_or_else(|| {
+            format!("missing argument {i}; see the header of bench_models.rs").into()
+        })
     };
     match arg(0)? {
         "embed" => embed(
@@ -53,7 +53,14 @@ fn lines(path: &str) -> Res<Vec<String>> {
         .collect())
 }
 
-fn embed(dir: &Path, passages: &[String], variant: &str, threads: usize, batch: usize, rounds: usize) -> Res<()> {
+fn embed(
+    dir: &Path,
+    passages: &[String],
+    variant: &str,
+    threads: usize,
+    batch: usize,
+    rounds: usize,
+) -> Res<()> {
     let variant = match variant {
         "int8" => OnnxVariant::Int8,
         _ => OnnxVariant::Fp32,
@@ -113,7 +120,11 @@ fn rss_bytes() -> usize {
     // Linux only; 0 elsewhere, the resident_bytes figure still holds.
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<usize>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
