@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! bench_models embed  MODEL_DIR PASSAGES_FILE VARIANT(fp32|int8) THREADS BATCH ROUNDS
-//! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS
+//! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS [MAX_TOKENS]
 //! bench_models vectors N DIM
 //! ```
 //! PASSAGES_FILE holds one passage per line. Output is one JSON object per line.
@@ -39,6 +39,7 @@ fn main() -> Res<()> {
             arg(3)?.parse()?,
             arg(4)?.parse()?,
             arg(5)?.parse()?,
+            args.get(6).map(|s| s.parse()).transpose()?,
         ),
         "vectors" => vectors(arg(1)?.parse()?, arg(2)?.parse()?),
         other => Err(format!("unknown benchmark {other}").into()),
@@ -89,10 +90,20 @@ fn embed(
     Ok(())
 }
 
-fn rerank(dir: &Path, passages: &[String], threads: usize, top: usize, rounds: usize) -> Res<()> {
-    let opts = ModelOptions::new(ExecutionProvider::Cpu)
+fn rerank(
+    dir: &Path,
+    passages: &[String],
+    threads: usize,
+    top: usize,
+    rounds: usize,
+    max_tokens: Option<usize>,
+) -> Res<()> {
+    let mut opts = ModelOptions::new(ExecutionProvider::Cpu)
         .with_intra_threads(threads)
         .with_batch_size(top);
+    if let Some(n) = max_tokens {
+        opts = opts.with_max_length(n);
+    }
     let r = load_reranker_with(&dir.to_string_lossy(), None, &opts)?;
     let texts: Vec<&str> = passages.iter().take(top).map(String::as_str).collect();
     let query = "What is the effect of diffusion tensor imaging on white matter development?";
@@ -106,8 +117,9 @@ fn rerank(dir: &Path, passages: &[String], threads: usize, top: usize, rounds: u
     ms.sort_by(f64::total_cmp);
     let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
     println!(
-        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"threads\":{threads},\"pairs\":{},\"rounds\":{rounds},\"p50_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1}}}",
+        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"threads\":{threads},\"max_tokens\":{},\"pairs\":{},\"rounds\":{rounds},\"p50_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1}}}",
         r.id(),
+        max_tokens.unwrap_or(512),
         texts.len(),
         pct(0.5),
         pct(0.95),
