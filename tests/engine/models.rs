@@ -281,3 +281,26 @@ fn crumb_rerank_json_prints_index_logit_score_in_input_order() {
     let score = rows[0]["score"].as_f64().expect("score");
     assert!((score - 1.0 / (1.0 + (-want).exp())).abs() < 1e-3);
 }
+
+#[test]
+fn a_missing_onnx_runtime_is_reported_with_how_to_install_it() {
+    let dir = shared_models().join("tiny-deberta-v3-rerank");
+    let data = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crumb"))
+        .env(
+            "ORT_DYLIB_PATH",
+            data.path().join("no-such-libonnxruntime.so"),
+        )
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["rerank", "q", "p", "--reranker"])
+        .arg(&dir)
+        .output()
+        .expect("run crumb");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ORT_DYLIB_PATH") && err.contains("setup-onnxruntime.sh"),
+        "{err}"
+    );
+}

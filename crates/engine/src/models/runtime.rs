@@ -68,6 +68,21 @@ pub fn ort_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
 
 /// Finds the ONNX Runtime library, or explains how to install it.
 pub fn find_ort_library(data_dir: Option<&Path>) -> Result<PathBuf> {
+    // An explicit choice that is wrong must not silently fall through to
+    // another library.
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::Model(format!(
+                "ORT_DYLIB_PATH={} is not a file; point it at {} (scripts/setup-onnxruntime.sh \
+                 installs one from the onnxruntime=={ORT_VERSION} wheel) or unset it",
+                p.display(),
+                ort_library_name()
+            )))
+        };
+    }
     let candidates = ort_library_candidates(data_dir);
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return Ok(found.clone());
