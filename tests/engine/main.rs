@@ -1,5 +1,6 @@
 //! Integration tests of the engine and the `crumb` command line, on real
-//! files in temp folders, a real SQLite catalog and a real tantivy index.
+//! files in temp folders, a real SQLite catalog, a real tantivy index and real
+//! ONNX models. One binary, a module per area.
 
 mod cli;
 mod common;

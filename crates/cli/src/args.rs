@@ -90,6 +90,10 @@ pub enum Command {
         #[command(flatten)]
         models: ModelArgs,
     },
+    /// List, fetch or verify models.
+    Models(crate::models_cmd::ModelsArgs),
+    /// Score passages against a query with a reranker.
+    Rerank(crate::rerank_cmd::RerankArgs),
     /// Show what is indexed.
     Status {
         /// Print JSON.
@@ -99,8 +103,4 @@ pub enum Command {
         #[arg(long)]
         failed: bool,
     },
-    /// List, fetch or verify the models (embedder and rerankers).
-    Models(crate::models_cmd::ModelsArgs),
-    /// Score passages against a query with a reranker.
-    Rerank(crate::rerank_cmd::RerankArgs),
 }

@@ -3,12 +3,18 @@
 use crate::args::{Cli, Command, ModelArgs};
 use crate::output;
 use anyhow::{bail, Context, Result};
+use crumb_engine::models::manifest::KnownModel;
+use crumb_engine::models::{
+    load_embedder_with, load_reranker_with, resolve_model, ExecutionProvider, ModelOptions,
+};
 use crumb_engine::progress::{CancelFlag, IndexingStep};
 use crumb_engine::{
     default_data_dir, CrawlOptions, Engine, EngineOptions, FileKind, Filters, SearchRequest,
 };
 use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
@@ -32,7 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("folder not found: {}", missing.display());
             }
             let engine = Engine::open(EngineOptions::new(&data_dir).with_crawl(crawl))?;
-            load_models(&engine, &models)?;
+            load_models(&engine, &models, &data_dir)?;
             let progress = |step: &IndexingStep| output::progress(step);
             let report = engine.index(&paths, &progress, &CancelFlag::new())?;
             output::clear_progress();
@@ -58,7 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             models,
         } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
-            load_models(&engine, &models)?;
+            load_models(&engine, &models, &data_dir)?;
             let filters = Filters {
                 kinds: kinds
                     .iter()
@@ -94,8 +100,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("give a QUERY or --queries FILE"),
             }
         }
-        Command::Models(args) => crate::models_cmd::run(&args, &data_dir),
-        Command::Rerank(args) => crate::rerank_cmd::run(&args, &data_dir),
+        Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
+        Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
         Command::Status { json, failed } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
             let status = engine.status()?;
@@ -144,17 +150,46 @@ fn search_batch(engine: &Engine, base: &SearchRequest, file: &std::path::Path) -
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the models named on the command line into the engine.
-fn load_models(_engine: &Engine, models: &ModelArgs) -> Result<()> {
-    for (flag, value) in [
-        ("embedder", &models.embedder),
-        ("reranker", &models.reranker),
-    ] {
-        if let Some(v) = value {
-            if v != "none" {
-                bail!("--{flag} {v}: model loading is not available in this build yet");
-            }
+/// The catalog setting that remembers which embedder built an index, so a
+/// later `crumb search` embeds queries with the same model.
+const EMBEDDER_SETTING: &str = "embedder_dir";
+
+/// Loads the models named on the command line into the engine. Without a
+/// flag: the embedder the index was built with (or the default one, when
+/// installed), and the default reranker when installed.
+fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
+    let provider: ExecutionProvider = models.provider.parse()?;
+    let opts = ModelOptions::new(provider);
+    let embedder_dir = match models.embedder.as_deref() {
+        Some("none") => None,
+        Some(v) => Some(resolve_model(v, Some(data_dir))?),
+        None => engine
+            .setting(EMBEDDER_SETTING)?
+            .map(PathBuf::from)
+            .filter(|p| p.join("config.json").is_file())
+            .or_else(|| resolve_model(KnownModel::EmbedXsmallV1.name(), Some(data_dir)).ok()),
+    };
+    if let Some(dir) = embedder_dir {
+        let e = load_embedder_with(&dir, &opts)
+            .with_context(|| format!("load embedder {}", dir.display()))?;
+        tracing::info!(target: "cli", model = e.id(), provider = %e.provider(), "embedder loaded");
+        engine.set_embedder(Some(Arc::from(e)));
+        if !engine.options().read_only {
+            let canonical = dir.canonicalize().unwrap_or(dir);
+            engine.set_setting(EMBEDDER_SETTING, &canonical.to_string_lossy())?;
         }
+    }
+    let reranker = match models.reranker.as_deref() {
+        Some("none") => None,
+        Some(v) => Some(
+            load_reranker_with(v, Some(data_dir), &opts)
+                .with_context(|| format!("load reranker {v}"))?,
+        ),
+        None => load_reranker_with(KnownModel::RerankXsmallV1.name(), Some(data_dir), &opts).ok(),
+    };
+    if let Some(r) = reranker {
+        tracing::info!(target: "cli", model = r.id(), provider = %r.provider(), "reranker loaded");
+        engine.set_reranker(Some(Arc::from(r)));
     }
     Ok(())
 }

@@ -10,9 +10,11 @@ use crate::lexical::Lexical;
 use crate::models::{Embedder, Reranker};
 use crate::options::EngineOptions;
 use crate::progress::{CancelFlag, IndexingStep, Progress};
+use crate::vectors::VectorIndex;
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
@@ -28,6 +30,16 @@ pub struct Engine {
     pub(crate) extractors: Extractors,
     pub(crate) embedder: RwLock<Option<Arc<dyn Embedder>>>,
     pub(crate) reranker: RwLock<Option<Arc<dyn Reranker>>>,
+    /// Bumped on every write this process makes; with SQLite's data_version
+    /// (writes by others) it tells when the in-memory vector index is stale.
+    generation: AtomicU64,
+    vector_cache: Mutex<Option<VectorCache>>,
+}
+
+struct VectorCache {
+    model: String,
+    key: (u64, i64),
+    index: Arc<VectorIndex>,
 }
 
 impl Engine {
@@ -62,6 +74,8 @@ impl Engine {
             extractors: Extractors::default(),
             embedder: RwLock::new(None),
             reranker: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            vector_cache: Mutex::new(None),
         };
         if !engine.opts.read_only {
             let mut cat = engine.catalog()?;
@@ -161,6 +175,7 @@ impl Engine {
             .map(|f| f.id)
             .collect();
         report.removed += gone.len() as u64;
+        self.bump_generation();
         index::delete_files(&mut cat, &self.lexical, &gone)
     }
 
@@ -205,6 +220,7 @@ impl Engine {
             let prepared = self.prepare_batch(batch, &known);
             let mut cat = self.catalog()?;
             index::write_batch(&mut cat, &self.lexical, root, prepared, report)?;
+            self.bump_generation();
             done += batch.len() as u64;
         }
         progress.report(&IndexingStep::Indexing {
@@ -247,10 +263,36 @@ impl Engine {
         })
     }
 
-    /// Computes embeddings for passages that lack them for the current model.
-    /// Nothing to do without an embedder.
-    pub fn embed_missing(&self, _progress: &dyn Progress, _cancel: &CancelFlag) -> Result<u64> {
-        Ok(0)
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The in-memory vector index for `model`, reloaded from the catalog when
+    /// this process or another has written since it was built.
+    pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorIndex>> {
+        let (key, loaded) = {
+            let cat = self.catalog()?;
+            let key = (self.generation.load(Ordering::SeqCst), cat.data_version()?);
+            let cache = self
+                .vector_cache
+                .lock()
+                .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
+            if let Some(c) = cache.as_ref().filter(|c| c.model == model && c.key == key) {
+                return Ok(c.index.clone());
+            }
+            drop(cache);
+            (key, Arc::new(VectorIndex::load(cat.conn(), model)?))
+        };
+        let mut cache = self
+            .vector_cache
+            .lock()
+            .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
+        *cache = Some(VectorCache {
+            model: model.to_string(),
+            key,
+            index: loaded.clone(),
+        });
+        Ok(loaded)
     }
 
     /// Removes an indexed folder and everything under it from the index.
@@ -264,6 +306,16 @@ impl Engine {
             .collect();
         index::delete_files(&mut cat, &self.lexical, &ids)?;
         cat.remove_root(&root_s)
+    }
+
+    /// A persisted engine setting (for example the embedder an index was built with).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.catalog()?.meta(key)
+    }
+
+    /// Persists an engine setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.catalog()?.set_meta(key, value)
     }
 
     /// Folders being indexed.

@@ -148,6 +148,65 @@ impl Catalog {
             as u64)
     }
 
+    /// Passages with id above `after` that have no vector for `model`, in id order.
+    pub fn passages_missing_vectors(
+        &self,
+        model: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT p.id, p.text FROM passages p
+             WHERE p.id > ?2 AND NOT EXISTS
+               (SELECT 1 FROM vectors v WHERE v.passage_id = p.id AND v.model = ?1)
+             ORDER BY p.id LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![model, after, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many passages have no vector for `model`.
+    pub fn count_missing_vectors(&self, model: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM passages p WHERE NOT EXISTS
+               (SELECT 1 FROM vectors v WHERE v.passage_id = p.id AND v.model = ?1)",
+            [model],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Stores vectors in one transaction. A passage deleted since it was read
+    /// (its file changed meanwhile) is skipped rather than failing the batch.
+    pub fn store_vectors(&mut self, model: &str, items: &[(i64, &[f32])]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO vectors (passage_id, model, dim, data)
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM passages WHERE id = ?1)",
+            )?;
+            for (id, v) in items {
+                st.execute(params![
+                    id,
+                    model,
+                    v.len() as i64,
+                    crate::vectors::encode_vector(v)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// SQLite's change counter for commits made by other connections.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// Number of stored vectors for a model (all models when `None`).
     pub fn vector_count(&self, model: Option<&str>) -> Result<u64> {
         let n: i64 = match model {

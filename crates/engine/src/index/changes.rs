@@ -111,6 +111,7 @@ impl Engine {
         ids.sort_unstable();
         ids.dedup();
         report.removed += ids.len() as u64;
+        self.bump_generation();
         index::delete_files(&mut cat, &self.lexical, &ids)
     }
 }

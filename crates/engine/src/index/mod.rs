@@ -3,6 +3,7 @@
 //! any moment leaves a consistent index that the next run repairs and resumes.
 
 mod changes;
+mod embed;
 mod prepare;
 mod report;
 mod sync;

@@ -78,14 +78,54 @@ impl Engine {
         self.hits(query, files.into_iter().take(req.limit), &passages)
     }
 
-    /// Vector candidates; filled in once an embedder is loaded.
+    /// The `n` passages nearest the query embedding, filters applied.
     fn vector_candidates(
         &self,
-        _embedder: &dyn crate::models::Embedder,
-        _req: &SearchRequest,
-        _n: usize,
+        embedder: &dyn crate::models::Embedder,
+        req: &SearchRequest,
+        n: usize,
     ) -> Result<Vec<(i64, f32)>> {
-        Ok(Vec::new())
+        let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
+        let index = self.vector_index(embedder.id())?;
+        if index.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = embedder.embed_query(req.query.trim())?;
+        let f = &req.filters;
+        let filtered = !f.kinds.is_empty()
+            || f.folder.is_some()
+            || f.modified_after.is_some()
+            || f.modified_before.is_some();
+        if !filtered {
+            return Ok(index.search(&q, n));
+        }
+        // Filters live in the catalog: over-fetch, then keep what passes.
+        let raw = index.search(&q, n * 8);
+        let cat = self.catalog()?;
+        let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
+        let mut out = Vec::new();
+        for (id, score) in raw {
+            let Some(p) = passages.get(&id) else { continue };
+            let Some(file) = cat.file_by_id(p.file_id)? else {
+                continue;
+            };
+            let modified = file.mtime_ns / 1_000_000_000;
+            let folder_ok = f
+                .folder
+                .as_ref()
+                .is_none_or(|d| std::path::Path::new(&file.path).starts_with(d));
+            if (f.kinds.is_empty() || f.kinds.contains(&file.kind))
+                && folder_ok
+                && f.modified_after.is_none_or(|a| modified >= a)
+                && f.modified_before.is_none_or(|b| modified < b)
+            {
+                out.push((id, score));
+                if out.len() == n {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Scores the top `top` candidates with the cross-encoder, in place.
