@@ -168,6 +168,14 @@ const EMBEDDER_SETTING: &str = "embedder_dir";
 fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
     let provider: ExecutionProvider = models.provider.parse()?;
     let opts = ModelOptions::new(provider);
+    let wants_models =
+        models.embedder.as_deref() != Some("none") || models.reranker.as_deref() != Some("none");
+    if wants_models {
+        // Let ONNX Runtime be found in this data dir too, before any model loads.
+        if let Err(e) = crumb_engine::models::init_runtime(Some(data_dir)) {
+            tracing::warn!(target: "cli", "{e}");
+        }
+    }
     let embedder_dir = match models.embedder.as_deref() {
         Some("none") => None,
         Some(v) => Some(resolve_model(v, Some(data_dir))?),
