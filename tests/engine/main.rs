@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod crash;
 mod fetch;
+mod hybrid;
 mod indexing;
 mod models;
 mod support;

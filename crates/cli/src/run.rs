@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             before,
             candidates,
             rerank_top,
+            rrf_k,
             models,
         } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 mode: mode.parse()?,
                 candidates,
                 rerank_top,
+                rrf_k,
                 filters,
                 ..SearchRequest::default()
             };
@@ -103,8 +105,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
         Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
         Command::Watch { paths, opts } => crate::watch_cmd::run(&data_dir, &paths, &opts),
-        Command::Status { json, failed } => {
+        Command::Status {
+            json,
+            failed,
+            models,
+        } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
+            // Loading the models is what tells which provider really runs them.
+            load_models(&engine, &models, &data_dir)?;
             let status = engine.status()?;
             let failures = if failed {
                 engine.failed_files()?
@@ -161,6 +169,14 @@ const EMBEDDER_SETTING: &str = "embedder_dir";
 pub(crate) fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
     let provider: ExecutionProvider = models.provider.parse()?;
     let opts = ModelOptions::new(provider);
+    let wants_models =
+        models.embedder.as_deref() != Some("none") || models.reranker.as_deref() != Some("none");
+    if wants_models {
+        // Let ONNX Runtime be found in this data dir too, before any model loads.
+        if let Err(e) = crumb_engine::models::init_runtime(Some(data_dir)) {
+            tracing::warn!(target: "cli", "{e}");
+        }
+    }
     let embedder_dir = match models.embedder.as_deref() {
         Some("none") => None,
         Some(v) => Some(resolve_model(v, Some(data_dir))?),

@@ -1,6 +1,6 @@
 //! `Engine::search`: lexical + vector → fuse → rerank → group into files.
 
-use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest, RRF_K};
+use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest};
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
 use crate::lexical::LexicalFilter;
@@ -58,7 +58,7 @@ impl Engine {
             _ => Vec::new(),
         };
 
-        let mut fused = fuse(&lexical, &vector, RRF_K);
+        let mut fused = fuse(&lexical, &vector, req.rrf_k);
         let passages = {
             let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
             self.catalog()?.passages_by_id(&ids)?
@@ -96,12 +96,12 @@ impl Engine {
             || f.folder.is_some()
             || f.modified_after.is_some()
             || f.modified_before.is_some();
+        let cat = self.catalog()?;
         if !filtered {
-            return Ok(index.search(&q, n));
+            return index.search_rescored(cat.conn(), &q, n);
         }
         // Filters live in the catalog: over-fetch, then keep what passes.
-        let raw = index.search(&q, n * 8);
-        let cat = self.catalog()?;
+        let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
         let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
         let mut out = Vec::new();
         for (id, score) in raw {
