@@ -206,3 +206,37 @@ fn watch_limit_reached_while_watching_switches_to_polling() {
     assert!(status.success(), "exit {status:?}: {stderr}");
     assert!(stderr.contains("polling"), "the user is told: {stderr}");
 }
+
+#[test]
+fn sigint_during_the_start_up_reconcile_exits_cleanly_with_a_consistent_index() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("docs");
+    let data = tmp.path().join("data");
+    for i in 0..400 {
+        write(
+            &root,
+            &format!("d{}/f{i}.txt", i % 7),
+            format!("bulk file {i} ").repeat(50),
+        );
+    }
+    let mut cmd = Command::new(crumb_bin());
+    cmd.arg("--data-dir").arg(&data).arg("watch").arg(&root);
+    let p = WatchProcess::spawn(cmd);
+    // Whether the reconcile is half done or finished, the exit must be clean.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, stderr) = p.interrupt();
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    let st = crumb_json(&data, &["status", "--json"]);
+    assert_eq!(
+        st["passages"], st["lexical_docs"],
+        "catalog and tantivy agree: {st}"
+    );
+    let out = crumb(&data, &["index", root.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let st = crumb_json(&data, &["status", "--json"]);
+    assert_eq!(st["files_indexed"], 400, "{st}");
+}
