@@ -21,7 +21,9 @@ pub struct WatchOptions {
     pub poll_interval: Duration,
     /// Poll every folder instead of using OS events (network drives, tests).
     pub force_polling: bool,
-    /// Reconcile against the disk on start (catch up after downtime).
+    /// Reconcile against the disk on start (catch up after downtime). It is
+    /// also what registers a new folder as an indexed root: without it,
+    /// only folders already indexed can be watched usefully.
     pub reconcile_on_start: bool,
     /// Run the indexing thread at low CPU priority (nice 10 on Linux).
     pub low_priority: bool,

@@ -227,6 +227,7 @@ impl Worker {
 
     fn apply(&self, batch: Vec<PathBuf>) {
         let n = batch.len();
+        let _span = tracing::debug_span!(target: "watch", "batch", paths = n).entered();
         let result = self
             .engine
             .apply_changes(&batch, &NoProgress, &self.shared.cancel);
