@@ -138,9 +138,7 @@ impl FileKind {
             {
                 FileKind::Text
             }
-            "" if matches!(name.as_str(), "makefile" | "dockerfile" | "justfile") => {
-                FileKind::Code
-            }
+            "" if matches!(name.as_str(), "makefile" | "dockerfile" | "justfile") => FileKind::Code,
             _ => FileKind::Other,
         }
     }
@@ -164,9 +162,9 @@ const CODE_EXTENSIONS: &[&str] = &[
     "rs", "py", "pyi", "js", "mjs", "cjs", "ts", "tsx", "jsx", "c", "h", "cc", "cpp", "cxx", "hpp",
     "hh", "java", "kt", "kts", "go", "rb", "php", "cs", "fs", "swift", "m", "mm", "scala", "clj",
     "hs", "ml", "mli", "ex", "exs", "erl", "lua", "pl", "pm", "r", "jl", "dart", "zig", "nim",
-    "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "sql", "toml", "yaml", "yml", "json",
-    "xml", "css", "scss", "less", "vue", "svelte", "proto", "graphql", "cmake", "gradle", "mk",
-    "el", "vim", "tf", "nix",
+    "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "sql", "toml", "yaml", "yml", "json", "xml",
+    "css", "scss", "less", "vue", "svelte", "proto", "graphql", "cmake", "gradle", "mk", "el",
+    "vim", "tf", "nix",
 ];
 
 #[cfg(test)]
@@ -176,7 +174,10 @@ mod tests {
     #[test]
     fn classifies_by_extension_case_insensitively() {
         assert_eq!(FileKind::from_path(Path::new("a/B.PDF")), FileKind::Pdf);
-        assert_eq!(FileKind::from_path(Path::new("notes.md")), FileKind::Markdown);
+        assert_eq!(
+            FileKind::from_path(Path::new("notes.md")),
+            FileKind::Markdown
+        );
         assert_eq!(FileKind::from_path(Path::new("main.rs")), FileKind::Code);
         assert_eq!(FileKind::from_path(Path::new("README")), FileKind::Text);
         assert_eq!(FileKind::from_path(Path::new("photo.jpg")), FileKind::Other);

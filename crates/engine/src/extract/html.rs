@@ -26,7 +26,28 @@ impl Extractor for HtmlExtractor {
 /// Renders HTML source to visible text, keeping block boundaries as newlines.
 /// Traversal is iterative, so 100,000 nested elements cannot overflow the stack.
 pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
+    let page = html_to_page(source, limits);
+    ExtractedDoc {
+        title: page.title,
+        blocks: vec![Block {
+            text: page.text,
+            location: Location::default(),
+        }],
+    }
+}
+
+/// The visible text of an HTML page with its title and first heading.
+pub(crate) struct Page {
+    pub title: Option<String>,
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+/// Renders HTML to a [`Page`]: see [`html_to_doc`].
+pub(crate) fn html_to_page(source: &str, limits: &Limits) -> Page {
     let dom = Html::parse_document(source);
+    let mut heading: Option<String> = None;
+    let mut heading_start: Option<usize> = None;
     let mut title = None;
     let mut out = String::new();
     let mut skip_depth: usize = 0;
@@ -53,9 +74,12 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
                             }
                         } else if is_block(name) {
                             push_break(&mut out);
+                            if heading.is_none() && matches!(name, "h1" | "h2" | "h3") {
+                                heading_start = Some(out.len());
+                            }
                         }
                     }
-                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, t),
+                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, &**t),
                     _ => {}
                 }
             }
@@ -65,25 +89,44 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
                     if skip_depth > 0 {
                         skip_depth -= 1;
                     } else if is_block(el.name()) {
+                        if let (Some(start), true) =
+                            (heading_start, matches!(el.name(), "h1" | "h2" | "h3"))
+                        {
+                            let h = out
+                                .get(start..)
+                                .unwrap_or_default()
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            heading_start = None;
+                            if !h.is_empty() {
+                                heading = Some(h.chars().take(200).collect());
+                            }
+                        }
                         push_break(&mut out);
                     }
                 }
             }
         }
     }
-    ExtractedDoc {
+    Page {
         title,
-        blocks: vec![Block {
-            text: out.trim().to_string(),
-            location: Location::default(),
-        }],
+        heading,
+        text: out.trim().to_string(),
     }
 }
 
 fn is_invisible(name: &str) -> bool {
     matches!(
         name,
-        "script" | "style" | "noscript" | "template" | "head" | "title" | "svg" | "iframe"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "svg"
+            | "iframe"
             | "object"
     )
 }
@@ -91,10 +134,36 @@ fn is_invisible(name: &str) -> bool {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "tr" | "table" | "section" | "article"
-            | "header" | "footer" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "pre"
-            | "blockquote" | "dd" | "dt" | "hr" | "main" | "nav" | "aside" | "td" | "th"
-            | "figure" | "figcaption" | "form"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "tr"
+            | "table"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "blockquote"
+            | "dd"
+            | "dt"
+            | "hr"
+            | "main"
+            | "nav"
+            | "aside"
+            | "td"
+            | "th"
+            | "figure"
+            | "figcaption"
+            | "form"
     )
 }
 

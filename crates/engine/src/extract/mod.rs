@@ -5,13 +5,37 @@
 //! hit can point into the document. Extractors work on bytes, not paths, so
 //! they can run in a worker process and under a fuzzer.
 
+mod archive;
+mod docx;
+mod email;
+mod epub;
 mod html;
+mod legacy;
+mod msg;
+mod odf;
+pub mod pdf;
+mod pptx;
+mod rtf;
+mod sandbox;
+mod sheet;
 mod text;
+pub mod worker;
+mod xml;
 
 use crate::kind::FileKind;
 use serde::{Deserialize, Serialize};
 
+pub use docx::DocxExtractor;
+pub use email::EmailExtractor;
+pub use epub::EpubExtractor;
 pub use html::HtmlExtractor;
+pub use legacy::LegacyOfficeExtractor;
+pub use odf::OdfExtractor;
+pub use pdf::PdfExtractor;
+pub use pptx::PptxExtractor;
+pub use rtf::RtfExtractor;
+pub use sandbox::{Sandbox, SandboxOptions, Source};
+pub use sheet::SheetExtractor;
 pub use text::{decode_text, PlainTextExtractor};
 
 /// Where a block of text sits inside its document.
@@ -160,8 +184,12 @@ pub trait Extractor: Send + Sync {
     /// The kinds this extractor handles.
     fn kinds(&self) -> &'static [FileKind];
     /// Extracts text. `name` is the file name, for formats that sniff it.
-    fn extract(&self, bytes: &[u8], name: &str, limits: &Limits)
-        -> Result<ExtractedDoc, ExtractError>;
+    fn extract(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError>;
 }
 
 /// The set of extractors, looked up by kind.
@@ -172,7 +200,19 @@ pub struct Extractors {
 impl Default for Extractors {
     fn default() -> Self {
         Extractors {
-            all: vec![Box::new(PlainTextExtractor), Box::new(HtmlExtractor)],
+            all: vec![
+                Box::new(PlainTextExtractor),
+                Box::new(HtmlExtractor),
+                Box::new(PdfExtractor),
+                Box::new(DocxExtractor),
+                Box::new(PptxExtractor),
+                Box::new(SheetExtractor),
+                Box::new(OdfExtractor),
+                Box::new(EpubExtractor),
+                Box::new(RtfExtractor),
+                Box::new(EmailExtractor),
+                Box::new(LegacyOfficeExtractor),
+            ],
         }
     }
 }
@@ -198,6 +238,9 @@ impl Extractors {
         let Some(ex) = self.for_kind(kind) else {
             return Err(ExtractError::Unsupported(kind.as_str().to_string()));
         };
+        if bytes.is_empty() {
+            return Err(ExtractError::NoText("empty file".into()));
+        }
         let mut doc = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ex.extract(bytes, name, limits)
         }))

@@ -19,8 +19,8 @@ impl Extractor for PlainTextExtractor {
         _limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
         let text = decode_text(bytes)?;
-        let is_markdown = crate::kind::FileKind::from_path(std::path::Path::new(name))
-            == FileKind::Markdown;
+        let is_markdown =
+            crate::kind::FileKind::from_path(std::path::Path::new(name)) == FileKind::Markdown;
         let title = if is_markdown {
             markdown_title(&text)
         } else {
@@ -41,7 +41,10 @@ fn markdown_title(text: &str) -> Option<String> {
     text.lines()
         .take(50)
         .map(str::trim)
-        .find_map(|l| l.strip_prefix('#').map(|h| h.trim_start_matches('#').trim()))
+        .find_map(|l| {
+            l.strip_prefix('#')
+                .map(|h| h.trim_start_matches('#').trim())
+        })
         .filter(|t| !t.is_empty())
         .map(|t| t.chars().take(200).collect())
 }
@@ -93,13 +96,19 @@ fn looks_binary(bytes: &[u8]) -> bool {
         .count();
     let nuls = sample.iter().filter(|&&b| b == 0).count();
     // Text with a stray NUL is still text; a quarter NULs is UTF-16 or binary.
-    controls * 20 > sample.len() || (nuls * 4 > sample.len() && !looks_utf16(sample))
+    controls * 20 > sample.len()
+        || (nuls * 4 > sample.len() && !looks_utf16(sample))
         || (nuls * 4 > sample.len())
 }
 
 fn looks_utf16(sample: &[u8]) -> bool {
     // ASCII-heavy UTF-16LE puts NULs at odd offsets.
-    let odd_nuls = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let odd_nuls = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
     odd_nuls * 2 > sample.len() / 2
 }
 

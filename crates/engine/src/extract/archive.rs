@@ -1,0 +1,158 @@
+//! Zip containers (OOXML, OpenDocument, EPUB) read under a decompression
+//! budget, so a zip bomb fails with [`ExtractError::Limit`] instead of filling
+//! memory.
+
+use super::{ExtractError, Limits};
+use std::io::{Cursor, Read};
+use zip::result::ZipError;
+use zip::ZipArchive;
+
+/// The OLE2 compound-file magic: legacy Office files, and password-protected
+/// OOXML files, which Office wraps in a compound file holding `EncryptedPackage`.
+pub(crate) const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// A zip archive with a budget of bytes it may still inflate.
+pub(crate) struct Archive<'a> {
+    zip: ZipArchive<Cursor<&'a [u8]>>,
+    budget: u64,
+    limit: u64,
+    kind: &'static str,
+}
+
+impl<'a> Archive<'a> {
+    /// Opens `bytes` as the zip container of a `kind` document.
+    pub(crate) fn open(
+        bytes: &'a [u8],
+        kind: &'static str,
+        limits: &Limits,
+    ) -> Result<Self, ExtractError> {
+        if bytes.starts_with(CFB_MAGIC) {
+            return Err(compound_file_error(bytes, kind));
+        }
+        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_error(kind, e))?;
+        Ok(Archive {
+            zip,
+            budget: limits.max_decompressed_bytes,
+            limit: limits.max_decompressed_bytes,
+            kind,
+        })
+    }
+
+    /// Names of all members, in archive order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.zip.file_names().map(str::to_string).collect()
+    }
+
+    /// True when the archive has a member called `name`.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.zip.index_for_name(name).is_some()
+    }
+
+    /// Inflates member `name`, charging it to the budget. `Ok(None)` when absent.
+    pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, ExtractError> {
+        let kind = self.kind;
+        let limit = self.limit;
+        let mut file = match self.zip.by_name(name) {
+            Ok(f) => f,
+            Err(ZipError::FileNotFound) => return Ok(None),
+            Err(e) => return Err(zip_error(kind, e)),
+        };
+        // The declared size can lie, so it is only a first check; the read
+        // below is capped at the budget whatever the header says.
+        if file.size() > self.budget {
+            return Err(bomb(name, limit));
+        }
+        let mut out = Vec::with_capacity(file.size().min(1 << 20) as usize);
+        let cap = self.budget + 1;
+        (&mut file)
+            .take(cap)
+            .read_to_end(&mut out)
+            .map_err(|e| ExtractError::corrupt(kind, format!("{name}: {e}")))?;
+        if out.len() as u64 > self.budget {
+            return Err(bomb(name, limit));
+        }
+        self.budget -= out.len() as u64;
+        Ok(Some(out))
+    }
+
+    /// Like [`Archive::read`], but a missing member is an error.
+    pub(crate) fn require(&mut self, name: &str) -> Result<Vec<u8>, ExtractError> {
+        self.read(name)?
+            .ok_or_else(|| ExtractError::corrupt(self.kind, format!("missing part {name}")))
+    }
+}
+
+fn bomb(name: &str, limit: u64) -> ExtractError {
+    ExtractError::Limit(format!(
+        "{name} inflates to more than {} MiB (zip bomb?)",
+        limit >> 20
+    ))
+}
+
+fn zip_error(kind: &str, e: ZipError) -> ExtractError {
+    match e {
+        ZipError::UnsupportedArchive(ZipError::PASSWORD_REQUIRED) | ZipError::InvalidPassword => {
+            ExtractError::Encrypted(kind.to_string())
+        }
+        other => ExtractError::corrupt(kind, format!("not a valid zip container ({other})")),
+    }
+}
+
+/// Explains a compound file where a zip container was expected: either an
+/// encrypted OOXML document or a legacy binary file with a new extension.
+fn compound_file_error(bytes: &[u8], kind: &str) -> ExtractError {
+    match cfb::CompoundFile::open(Cursor::new(bytes)) {
+        Ok(c) if c.exists("/EncryptedPackage") => ExtractError::Encrypted(kind.to_string()),
+        Ok(_) => ExtractError::corrupt(kind, "a legacy binary Office file, not OOXML/zip"),
+        Err(e) => ExtractError::corrupt(kind, format!("damaged compound file ({e})")),
+    }
+}
+
+/// Resolves `target` (from a `.rels` file or a manifest) against the folder
+/// of `base`, handling `..` and absolute targets.
+pub(crate) fn resolve(base: &str, target: &str) -> String {
+    let target = target.split('#').next().unwrap_or_default();
+    let mut parts: Vec<&str> = if let Some(abs) = target.strip_prefix('/') {
+        return normalise(abs.split('/').collect());
+    } else {
+        base.split('/').collect()
+    };
+    parts.pop();
+    parts.extend(target.split('/'));
+    normalise(parts)
+}
+
+fn normalise(parts: Vec<&str>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for p in parts {
+        match p {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p),
+        }
+    }
+    out.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_and_absolute_targets() {
+        assert_eq!(
+            resolve("ppt/slides/slide1.xml", "../notesSlides/n1.xml"),
+            "ppt/notesSlides/n1.xml"
+        );
+        assert_eq!(
+            resolve("OEBPS/content.opf", "text/ch1.xhtml#x"),
+            "OEBPS/text/ch1.xhtml"
+        );
+        assert_eq!(
+            resolve("a/b.xml", "/word/document.xml"),
+            "word/document.xml"
+        );
+    }
+}

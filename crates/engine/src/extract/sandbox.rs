@@ -1,0 +1,331 @@
+//! The parent side of contained extraction: a pool of long-lived worker
+//! processes (see [`super::worker`]), each used for many files, killed on
+//! timeout and replaced after a crash, so one hostile file can neither take
+//! the indexer down nor stall it.
+
+use super::worker::{self, Request, MEMORY_ENV};
+use super::{ExtractError, ExtractedDoc, Extractors, Limits};
+use crate::kind::FileKind;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Per-file limits of contained extraction.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Wall-clock time one file may take before its worker is killed.
+    pub timeout: Duration,
+    /// Address-space limit of a worker process, in bytes.
+    pub memory_limit: u64,
+    /// A worker is replaced after this many files, to shed fragmentation.
+    pub recycle_after: usize,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            timeout: Duration::from_secs(30),
+            memory_limit: 1 << 30,
+            recycle_after: 500,
+        }
+    }
+}
+
+impl SandboxOptions {
+    /// Sets the per-file timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Sets the worker memory limit in bytes.
+    pub fn with_memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+}
+
+/// Where the document comes from: a file the worker reads itself, or bytes
+/// the caller already holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A file on disk.
+    Path(&'a Path),
+    /// The document's bytes.
+    Bytes(&'a [u8]),
+}
+
+/// Runs extraction in worker processes (or in-process, as a fallback).
+pub struct Sandbox {
+    command: Option<(PathBuf, Vec<String>)>,
+    options: SandboxOptions,
+    idle: Mutex<Vec<Worker>>,
+    local: Extractors,
+}
+
+impl Sandbox {
+    /// A sandbox whose workers are started as `program args...`; the program
+    /// must call [`worker::serve`] (e.g. `crumb __extract-worker`).
+    pub fn new(program: impl Into<PathBuf>, args: Vec<String>) -> Self {
+        Sandbox {
+            command: Some((program.into(), args)),
+            ..Sandbox::in_process()
+        }
+    }
+
+    /// Workers started from the running executable with [`worker::WORKER_ARG`]:
+    /// right for any binary whose `main` dispatches that argument to `serve`.
+    pub fn current_exe() -> Self {
+        match std::env::current_exe() {
+            Ok(exe) => Sandbox::new(exe, vec![worker::WORKER_ARG.to_string()]),
+            Err(_) => Sandbox::in_process(),
+        }
+    }
+
+    /// No worker processes: extraction runs in this process, guarded only
+    /// against panics. For tests and platforms without process support.
+    pub fn in_process() -> Self {
+        Sandbox {
+            command: None,
+            options: SandboxOptions::default(),
+            idle: Mutex::new(Vec::new()),
+            local: Extractors::default(),
+        }
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: SandboxOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Extracts one document under the time and memory limits. A timeout or
+    /// memory exhaustion is [`ExtractError::Limit`]; a worker crash is
+    /// [`ExtractError::Corrupt`]. Never panics, never waits past the timeout.
+    pub fn extract(
+        &self,
+        source: Source<'_>,
+        kind: FileKind,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError> {
+        let Some((program, args)) = &self.command else {
+            return self.extract_locally(source, kind, name, limits);
+        };
+        let req = Request {
+            kind,
+            name: name.to_string(),
+            limits: *limits,
+            path: match source {
+                Source::Path(p) => Some(p.to_path_buf()),
+                Source::Bytes(_) => None,
+            },
+            len: match source {
+                Source::Bytes(b) => Some(b.len() as u64),
+                Source::Path(_) => None,
+            },
+        };
+        let bytes = match source {
+            Source::Bytes(b) => Some(b),
+            Source::Path(_) => None,
+        };
+        // A pooled worker may have died while idle: one retry on a fresh one.
+        for attempt in 0..2 {
+            let mut w = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
+                Some(w) => w,
+                None => match Worker::spawn(program, args, &self.options) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::warn!(target: "index::extract", "cannot start extraction worker {}: {e}; extracting in-process", program.display());
+                        return self.extract_locally(source, kind, name, limits);
+                    }
+                },
+            };
+            if worker::write_request(&mut w.stdin, &req, bytes).is_err() {
+                if attempt == 0 && w.files > 0 {
+                    continue;
+                }
+                return Err(w.crash_reason(kind, &self.options));
+            }
+            return match w.answer(self.options.timeout) {
+                Answer::Done(result) => {
+                    w.files += 1;
+                    if w.files < self.options.recycle_after {
+                        if let Ok(mut idle) = self.idle.lock() {
+                            idle.push(w);
+                        }
+                    }
+                    result
+                }
+                Answer::TimedOut => {
+                    tracing::warn!(target: "index::extract", "{name}: extraction timed out; worker killed");
+                    Err(ExtractError::Limit(format!(
+                        "extraction took longer than {} s",
+                        self.options.timeout.as_secs()
+                    )))
+                }
+                Answer::Died => Err(w.crash_reason(kind, &self.options)),
+            };
+        }
+        Err(ExtractError::corrupt(
+            kind.as_str(),
+            "extraction worker failed twice",
+        ))
+    }
+
+    fn extract_locally(
+        &self,
+        source: Source<'_>,
+        kind: FileKind,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError> {
+        match source {
+            Source::Bytes(b) => self.local.extract(kind, b, name, limits),
+            Source::Path(p) => {
+                let bytes = std::fs::read(p).map_err(|e| ExtractError::Io(e.to_string()))?;
+                self.local.extract(kind, &bytes, name, limits)
+            }
+        }
+    }
+}
+
+enum Answer {
+    Done(Result<ExtractedDoc, ExtractError>),
+    TimedOut,
+    Died,
+}
+
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr_tail: Arc<Mutex<String>>,
+    files: usize,
+}
+
+impl Worker {
+    fn spawn(program: &Path, args: &[String], options: &SandboxOptions) -> std::io::Result<Worker> {
+        let mut child = Command::new(program)
+            .args(args)
+            .env(MEMORY_ENV, options.memory_limit.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let (stdin, stdout, stderr) =
+            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+                (Some(i), Some(o), Some(e)) => (i, o, e),
+                _ => return Err(std::io::Error::other("worker pipes missing")),
+            };
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = BufReader::new(stdout);
+            while let Some(line) = worker::read_line(&mut out) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr_tail = Arc::new(Mutex::new(String::new()));
+        let tail = Arc::clone(&stderr_tail);
+        std::thread::spawn(move || {
+            let mut err = BufReader::new(stderr);
+            while let Some(line) = worker::read_line(&mut err) {
+                if let Ok(mut t) = tail.lock() {
+                    t.push_str(&line);
+                    if t.len() > 4096 {
+                        let cut = t.len() - 2048;
+                        let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(0);
+                        t.drain(..cut);
+                    }
+                }
+            }
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            lines,
+            stderr_tail,
+            files: 0,
+        })
+    }
+
+    /// Waits for the answer line, skipping anything else the worker printed.
+    fn answer(&mut self, timeout: Duration) -> Answer {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(result) = worker::parse_response(line.trim_end()) {
+                        return Answer::Done(result);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return Answer::TimedOut,
+                Err(RecvTimeoutError::Disconnected) => return Answer::Died,
+            }
+        }
+    }
+
+    /// Why the worker died, from its exit status and last stderr lines.
+    fn crash_reason(&mut self, kind: FileKind, options: &SandboxOptions) -> ExtractError {
+        let status = wait_briefly(&mut self.child);
+        // Give the stderr thread a moment to collect the last words.
+        std::thread::sleep(Duration::from_millis(20));
+        let tail = self
+            .stderr_tail
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default();
+        let oom = [
+            "memory allocation",
+            "bad_alloc",
+            "out of memory",
+            "Cannot allocate",
+            "capacity overflow",
+        ];
+        if oom.iter().any(|m| tail.contains(m)) {
+            return ExtractError::Limit(format!(
+                "extraction needed more than {} MiB of memory",
+                options.memory_limit >> 20
+            ));
+        }
+        let how = status
+            .map(describe_exit)
+            .unwrap_or_else(|| "did not exit".into());
+        tracing::warn!(target: "index::extract", "extraction worker died ({how}): {}", tail.trim());
+        ExtractError::corrupt(kind.as_str(), format!("parser crashed ({how})"))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_briefly(child: &mut Child) -> Option<std::process::ExitStatus> {
+    for _ in 0..50 {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return format!("signal {sig}");
+        }
+    }
+    format!("exit status {}", status.code().unwrap_or(-1))
+}
