@@ -2,7 +2,7 @@
 //! chapter, labelled with the chapter's first heading (or its `<title>`).
 
 use super::archive::{resolve, Archive};
-use super::html::html_to_page;
+use super::html::{html_to_page, nesting_exceeds};
 use super::text::decode_text;
 use super::xml;
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
@@ -34,6 +34,10 @@ impl Extractor for EpubExtractor {
             let Ok(source) = decode_text(&raw) else {
                 continue;
             };
+            if nesting_exceeds(&source, limits.max_depth * 8) {
+                tracing::debug!(target: "index::extract", "{href}: nesting too deep, skipped");
+                continue;
+            }
             let page = html_to_page(&source, limits);
             if page.text.trim().is_empty() {
                 continue;

@@ -253,6 +253,9 @@ impl Extractors {
             ExtractError::corrupt(kind.as_str(), format!("parser crashed: {msg}"))
         })??;
         truncate_to_limit(&mut doc, limits.max_text_chars);
+        if doc.is_empty() {
+            return Err(ExtractError::NoText(format!("no text in this {kind} file")));
+        }
         Ok(doc)
     }
 }

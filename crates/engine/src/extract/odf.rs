@@ -72,9 +72,15 @@ impl Extractor for OdfExtractor {
                 location: Location::default(),
             }]
         };
-        let title = zip
-            .read("meta.xml")?
-            .and_then(|m| xml::first_text(&m, "title", limits));
+        let mut blocks = blocks;
+        let meta = zip.read("meta.xml")?;
+        let title = meta
+            .as_ref()
+            .and_then(|m| xml::first_text(m, "title", limits));
+        if let Some(m) = &meta {
+            let names = ["title", "subject", "keyword", "description"];
+            super::docx::push_properties(m, &names, limits, &mut blocks);
+        }
         let doc = ExtractedDoc { title, blocks };
         if doc.is_empty() {
             return Err(ExtractError::NoText(format!("{kind} holds no text")));

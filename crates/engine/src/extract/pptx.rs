@@ -2,7 +2,7 @@
 //! the presentation lists them, with the speaker notes appended.
 
 use super::archive::{resolve, Archive};
-use super::docx::{core_title, join, main_part};
+use super::docx::{core_title, extra_block, join, main_part, properties_block, CHART};
 use super::xml::{self, Rules};
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
@@ -58,6 +58,15 @@ impl Extractor for PptxExtractor {
                 });
             }
         }
+        extra_block(
+            &mut zip,
+            "ppt/charts/chart",
+            "Charts",
+            &CHART,
+            limits,
+            &mut blocks,
+        )?;
+        properties_block(&mut zip, limits, &mut blocks);
         if blocks.is_empty() {
             return Err(ExtractError::NoText(format!(
                 "PPTX with {} slide(s) holds no text",

@@ -203,6 +203,7 @@ struct Worker {
     stdin: ChildStdin,
     lines: Receiver<String>,
     stderr_tail: Arc<Mutex<String>>,
+    stderr_done: Receiver<()>,
     files: usize,
 }
 
@@ -231,6 +232,7 @@ impl Worker {
         });
         let stderr_tail = Arc::new(Mutex::new(String::new()));
         let tail = Arc::clone(&stderr_tail);
+        let (done_tx, stderr_done) = mpsc::channel();
         std::thread::spawn(move || {
             let mut err = BufReader::new(stderr);
             while let Some(line) = worker::read_line(&mut err) {
@@ -243,12 +245,14 @@ impl Worker {
                     }
                 }
             }
+            let _ = done_tx.send(());
         });
         Ok(Worker {
             child,
             stdin,
             lines,
             stderr_tail,
+            stderr_done,
             files: 0,
         })
     }
@@ -273,8 +277,9 @@ impl Worker {
     /// Why the worker died, from its exit status and last stderr lines.
     fn crash_reason(&mut self, kind: FileKind, options: &SandboxOptions) -> ExtractError {
         let status = wait_briefly(&mut self.child);
-        // Give the stderr thread a moment to collect the last words.
-        std::thread::sleep(Duration::from_millis(20));
+        // The stderr reader ends at EOF once the worker is gone; wait for it
+        // (boundedly) so the worker's last words are in the tail.
+        let _ = self.stderr_done.recv_timeout(Duration::from_secs(1));
         let tail = self
             .stderr_tail
             .lock()

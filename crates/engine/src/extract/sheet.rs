@@ -2,6 +2,8 @@
 //! labelled "Sheet NAME", cells separated by tabs and rows by newlines.
 
 use super::archive::{Archive, CFB_MAGIC};
+use super::docx::{extra_block, properties_block, CHART};
+use super::xml::Rules;
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
 use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx};
@@ -24,37 +26,38 @@ impl Extractor for SheetExtractor {
         let kind = FileKind::from_path(std::path::Path::new(name));
         let label = kind.as_str().to_ascii_uppercase();
         let cur = Cursor::new(bytes);
-        let sheets: Vec<(String, Range<Data>)> = if bytes.starts_with(CFB_MAGIC) {
-            if is_encrypted_package(bytes) {
-                return Err(ExtractError::Encrypted(label));
-            }
-            read_all(
-                open_workbook_from_rs::<Xls<_>, _>(cur).map_err(|e| err(&label, e))?,
-                &label,
-            )?
-        } else {
-            // calamine inflates zip parts itself, so check the declared sizes
-            // against the budget before handing the bytes over.
-            let zip = Archive::open(bytes, "spreadsheet", limits)?;
-            check_declared_size(bytes, limits)?;
-            let is_ods = zip.contains("content.xml") && !zip.contains("xl/workbook.xml");
-            if is_ods {
+        let (sheets, first_error): (Vec<(String, Range<Data>)>, Option<String>) =
+            if bytes.starts_with(CFB_MAGIC) {
+                if is_encrypted_package(bytes) {
+                    return Err(ExtractError::Encrypted(label));
+                }
                 read_all(
-                    open_workbook_from_rs::<Ods<_>, _>(cur).map_err(|e| err(&label, e))?,
-                    &label,
-                )?
-            } else if zip.contains("xl/workbook.bin") {
-                read_all(
-                    open_workbook_from_rs::<Xlsb<_>, _>(cur).map_err(|e| err(&label, e))?,
+                    open_workbook_from_rs::<Xls<_>, _>(cur).map_err(|e| err(&label, e))?,
                     &label,
                 )?
             } else {
-                read_all(
-                    open_workbook_from_rs::<Xlsx<_>, _>(cur).map_err(|e| err(&label, e))?,
-                    &label,
-                )?
-            }
-        };
+                // calamine inflates zip parts itself, so check the declared sizes
+                // against the budget before handing the bytes over.
+                let zip = Archive::open(bytes, "spreadsheet", limits)?;
+                check_declared_size(bytes, limits)?;
+                let is_ods = zip.contains("content.xml") && !zip.contains("xl/workbook.xml");
+                if is_ods {
+                    read_all(
+                        open_workbook_from_rs::<Ods<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                } else if zip.contains("xl/workbook.bin") {
+                    read_all(
+                        open_workbook_from_rs::<Xlsb<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                } else {
+                    read_all(
+                        open_workbook_from_rs::<Xlsx<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                }
+            };
         let mut blocks = Vec::new();
         let mut total = 0usize;
         for (sheet, range) in sheets {
@@ -70,7 +73,44 @@ impl Extractor for SheetExtractor {
                 break;
             }
         }
+        if !bytes.starts_with(CFB_MAGIC) {
+            // Text boxes, charts and comments live outside the cell grid.
+            let mut zip = Archive::open(bytes, "spreadsheet", limits)?;
+            let notes = Rules {
+                text: &["t"],
+                paragraphs: &["p", "comment"],
+                ..Rules::default()
+            };
+            extra_block(
+                &mut zip,
+                "xl/drawings/drawing",
+                "Drawings",
+                &notes,
+                limits,
+                &mut blocks,
+            )?;
+            extra_block(
+                &mut zip,
+                "xl/comments",
+                "Comments",
+                &notes,
+                limits,
+                &mut blocks,
+            )?;
+            extra_block(
+                &mut zip,
+                "xl/charts/chart",
+                "Charts",
+                &CHART,
+                limits,
+                &mut blocks,
+            )?;
+            properties_block(&mut zip, limits, &mut blocks);
+        }
         if blocks.is_empty() {
+            if let Some(e) = first_error {
+                return Err(ExtractError::corrupt(&label, e));
+            }
             return Err(ExtractError::NoText(format!("{label} has no cell text")));
         }
         Ok(ExtractedDoc {
@@ -80,7 +120,10 @@ impl Extractor for SheetExtractor {
     }
 }
 
-fn read_all<RS, R>(mut book: R, label: &str) -> Result<Vec<(String, Range<Data>)>, ExtractError>
+type Sheets = (Vec<(String, Range<Data>)>, Option<String>);
+
+/// Every readable sheet, and the first error of those that were not.
+fn read_all<RS, R>(mut book: R, label: &str) -> Result<Sheets, ExtractError>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
@@ -88,13 +131,17 @@ where
 {
     let names = book.sheet_names();
     let mut out = Vec::new();
+    let mut first_error = None;
     for name in names {
         match book.worksheet_range(&name) {
             Ok(range) => out.push((name, range)),
-            Err(e) => tracing::debug!(target: "index::extract", "{label} sheet {name}: {e}"),
+            Err(e) => {
+                tracing::debug!(target: "index::extract", "{label} sheet {name}: {e}");
+                first_error.get_or_insert_with(|| format!("sheet {name}: {e}"));
+            }
         }
     }
-    Ok(out)
+    Ok((out, first_error))
 }
 
 fn sheet_text(range: &Range<Data>, budget: usize) -> String {
