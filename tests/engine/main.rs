@@ -1,1 +1,5 @@
+//! Integration tests of the engine, one module per area (one binary, fast to link).
 
+mod adversarial;
+mod extract;
+mod support;

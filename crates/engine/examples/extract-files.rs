@@ -3,7 +3,8 @@
 //! Used by `scripts/corpus-coverage.sh`; also shows how a binary hosts the
 //! extraction worker (`<exe> __extract-worker`).
 //!
-//! Usage: extract-files [--in-process] [--timeout SECS] < list-of-paths
+//! Usage: extract-files [--in-process] [--timeout SECS] [--text] < list-of-paths
+//! (`--text` puts the title and the first 300 characters in the last column)
 
 use crumb_engine::extract::{worker, ExtractError, Limits, Sandbox, SandboxOptions, Source};
 use crumb_engine::FileKind;
@@ -32,6 +33,7 @@ fn main() {
         Sandbox::current_exe().with_options(options)
     };
     let limits = Limits::default();
+    let show_text = args.iter().any(|a| a == "--text");
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -49,7 +51,24 @@ fn main() {
             Err(e @ ExtractError::Unsupported(_)) => ("skipped", 0, 0, e.to_string()),
             Err(e) => ("failed", 0, 0, e.to_string()),
         };
-        let reason = reason.replace(['\t', '\n'], " ");
+        let mut reason = reason.replace(['\t', '\n'], " ");
+        if show_text {
+            if let Ok(doc) = &result {
+                let text: String = doc
+                    .blocks
+                    .iter()
+                    .map(|b| format!("[{}] {} ", b.location.display(), b.text))
+                    .collect();
+                reason = format!(
+                    "{:?} {}",
+                    doc.title,
+                    text.chars()
+                        .take(300)
+                        .collect::<String>()
+                        .replace(['\t', '\n'], " ")
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "{}\t{kind}\t{status}\t{chars}\t{blocks}\t{ms}\t{reason}",

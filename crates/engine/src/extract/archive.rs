@@ -101,11 +101,30 @@ fn zip_error(kind: &str, e: ZipError) -> ExtractError {
 /// Explains a compound file where a zip container was expected: either an
 /// encrypted OOXML document or a legacy binary file with a new extension.
 fn compound_file_error(bytes: &[u8], kind: &str) -> ExtractError {
+    if is_encrypted_package(bytes) {
+        return ExtractError::Encrypted(kind.to_string());
+    }
     match cfb::CompoundFile::open(Cursor::new(bytes)) {
-        Ok(c) if c.exists("/EncryptedPackage") => ExtractError::Encrypted(kind.to_string()),
         Ok(_) => ExtractError::corrupt(kind, "a legacy binary Office file, not OOXML/zip"),
         Err(e) => ExtractError::corrupt(kind, format!("damaged compound file ({e})")),
     }
+}
+
+/// True for an OOXML file encrypted by Office: a compound file with an
+/// `EncryptedPackage` stream. The raw name is searched too, because such
+/// files are often slightly damaged compound files that `cfb` refuses.
+pub(crate) fn is_encrypted_package(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(CFB_MAGIC) {
+        return false;
+    }
+    if cfb::CompoundFile::open(Cursor::new(bytes)).is_ok_and(|c| c.exists("/EncryptedPackage")) {
+        return true;
+    }
+    let needle: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
 }
 
 /// Resolves `target` (from a `.rels` file or a manifest) against the folder

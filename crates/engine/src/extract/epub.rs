@@ -72,7 +72,7 @@ fn package_path(zip: &mut Archive<'_>, limits: &Limits) -> Result<String, Extrac
         let found = xml::elements(&container, limits)?
             .into_iter()
             .find(|e| e.name == "rootfile")
-            .and_then(|e| e.attr("full-path").map(|p| percent_decode(p)));
+            .and_then(|e| e.attr("full-path").map(percent_decode));
         if let Some(p) = found.filter(|p| zip.contains(p)) {
             return Ok(p);
         }

@@ -87,7 +87,7 @@ pub(crate) fn html_to_page(source: &str, limits: &Limits) -> Page {
                             }
                         }
                     }
-                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, &**t),
+                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, t),
                     _ => {}
                 }
             }
@@ -357,9 +357,18 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_does_not_overflow() {
+    fn deep_nesting_is_refused_before_parsing() {
         let src = "<div>".repeat(100_000) + "deep text" + &"</div>".repeat(100_000);
-        let doc = html_to_doc(&src, &Limits::default());
-        assert!(doc.blocks[0].text.len() < 100);
+        let err = HtmlExtractor
+            .extract(src.as_bytes(), "deep.html", &Limits::default())
+            .unwrap_err();
+        assert!(matches!(err, ExtractError::Limit(_)));
+    }
+
+    #[test]
+    fn unclosed_inline_tags_inside_paragraphs_are_not_deep() {
+        let src = "<p><b><i><span>x".repeat(50_000);
+        assert!(!nesting_exceeds(&src, 2048));
+        assert!(nesting_exceeds(&"<div><span>".repeat(2000), 2048));
     }
 }

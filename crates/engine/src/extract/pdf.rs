@@ -54,7 +54,7 @@ impl Extractor for PdfExtractor {
                     continue;
                 }
             };
-            if page.annotations().len() > 0 {
+            if !page.annotations().is_empty() {
                 // Best effort: a page that cannot be flattened still has its own text.
                 let _ = page.flatten();
             }

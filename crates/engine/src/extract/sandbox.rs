@@ -212,6 +212,9 @@ impl Worker {
         let mut child = Command::new(program)
             .args(args)
             .env(MEMORY_ENV, options.memory_limit.to_string())
+            // Parser panics are caught and reported; backtraces would only
+            // bury the one line that says why a worker died.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -238,10 +241,15 @@ impl Worker {
             while let Some(line) = worker::read_line(&mut err) {
                 if let Ok(mut t) = tail.lock() {
                     t.push_str(&line);
-                    if t.len() > 4096 {
-                        let cut = t.len() - 2048;
-                        let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(0);
-                        t.drain(..cut);
+                    // Keep the first 2 KiB (where the reason usually is)
+                    // and the last 2 KiB; drop the middle.
+                    if t.len() > 8192 {
+                        let head = floor_boundary(&t, 2048);
+                        let tail_start = floor_boundary(&t, t.len() - 2048);
+                        let tail = t.split_off(tail_start);
+                        t.truncate(head);
+                        t.push_str("\n…\n");
+                        t.push_str(&tail);
                     }
                 }
             }
@@ -333,4 +341,11 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
         }
     }
     format!("exit status {}", status.code().unwrap_or(-1))
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

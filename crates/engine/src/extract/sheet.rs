@@ -1,7 +1,7 @@
 //! Spreadsheets (XLSX, XLSB, XLS, ODS) through calamine: one block per sheet,
 //! labelled "Sheet NAME", cells separated by tabs and rows by newlines.
 
-use super::archive::{Archive, CFB_MAGIC};
+use super::archive::{is_encrypted_package, Archive, CFB_MAGIC};
 use super::docx::{extra_block, properties_block, CHART};
 use super::xml::Rules;
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
@@ -169,10 +169,6 @@ fn sheet_text(range: &Range<Data>, budget: usize) -> String {
         }
     }
     out
-}
-
-fn is_encrypted_package(bytes: &[u8]) -> bool {
-    cfb::CompoundFile::open(Cursor::new(bytes)).is_ok_and(|c| c.exists("/EncryptedPackage"))
 }
 
 fn check_declared_size(bytes: &[u8], limits: &Limits) -> Result<(), ExtractError> {

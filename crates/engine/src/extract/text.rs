@@ -42,8 +42,12 @@ fn markdown_title(text: &str) -> Option<String> {
         .take(50)
         .map(str::trim)
         .find_map(|l| {
-            l.strip_prefix('#')
-                .map(|h| h.trim_start_matches('#').trim())
+            l.strip_prefix('#').map(|h| {
+                h.trim_start_matches('#')
+                    .trim()
+                    .trim_end_matches('#')
+                    .trim()
+            })
         })
         .filter(|t| !t.is_empty())
         .map(|t| t.chars().take(200).collect())

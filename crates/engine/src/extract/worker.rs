@@ -147,10 +147,9 @@ fn apply_memory_limit() {
 
 /// Reads the worker's answer from a response line, if it is one.
 pub(crate) fn parse_response(line: &str) -> Option<Result<ExtractedDoc, ExtractError>> {
-    if !line.starts_with(RESPONSE_PREFIX) {
-        return None;
-    }
-    serde_json::from_str::<Response>(line)
+    // The prefix may follow unterminated junk that reached the pipe first.
+    let start = line.find(RESPONSE_PREFIX)?;
+    serde_json::from_str::<Response>(&line[start..])
         .ok()
         .map(|r| r.result)
 }
