@@ -2,7 +2,7 @@
 //! ends up indexed or failed with a reason, through the same worker-process
 //! containment the indexer uses; none crashes, hangs or exhausts memory.
 
-use crate::support::{sandbox, shared, shared_file};
+use crate::extract_support::{sandbox, shared, shared_file};
 use crumb_engine::extract::{ExtractError, ExtractedDoc, Limits, Sandbox, Source};
 use crumb_engine::FileKind;
 use std::path::Path;
@@ -144,7 +144,7 @@ fn encrypted_documents_are_reported_as_password_protected() {
         "tika/testUnicodePassword.pdf",
     ] {
         let Some(p) = file(rel) else { return };
-        crate::support::require_pdfium();
+        crate::extract_support::require_pdfium();
         let err = run(&sb, &p).unwrap_err();
         assert!(matches!(err, ExtractError::Encrypted(_)), "{rel}: {err}");
         assert!(err.to_string().contains("password-protected"));
@@ -201,7 +201,7 @@ fn fuzzer_reproducers_that_exhaust_memory_hit_the_worker_limit() {
 
 #[test]
 fn damaged_and_looping_pdfs_give_text_or_a_reason() {
-    crate::support::require_pdfium();
+    crate::extract_support::require_pdfium();
     let sb = contained();
     for rel in [
         "qpdf/pages-loop.pdf",

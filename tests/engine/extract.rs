@@ -2,7 +2,7 @@
 //! fixtures built here otherwise. Assertions are on what a user searches for
 //! and on where a hit points (page, slide, sheet, chapter).
 
-use crate::support::{require_pdfium, sandbox, shared_file, zip};
+use crate::extract_support::{fixture, require_pdfium, sandbox, shared_file};
 use crumb_engine::extract::{ExtractError, ExtractedDoc, Extractors, Limits, Source};
 use crumb_engine::FileKind;
 use std::path::Path;
@@ -35,21 +35,9 @@ fn labels(doc: &ExtractedDoc) -> Vec<String> {
     doc.blocks.iter().map(|b| b.location.display()).collect()
 }
 
-const RELS: &str = r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
-
 #[test]
 fn docx_gives_body_headers_footnotes_and_title() {
-    let doc = extract(
-        &zip(&[
-            ("_rels/.rels", RELS),
-            ("word/document.xml", r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Quarterly</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> budget &amp; plan</w:t></w:r></w:p><w:p><w:r><w:instrText>PAGE</w:instrText><w:t>Second paragraph</w:t></w:r></w:p></w:body></w:document>"#),
-            ("word/header1.xml", r#"<w:hdr xmlns:w="w"><w:p><w:r><w:t>Confidential header</w:t></w:r></w:p></w:hdr>"#),
-            ("word/footnotes.xml", r#"<w:footnotes xmlns:w="w"><w:footnote><w:p><w:r><w:t>See annex B</w:t></w:r></w:p></w:footnote></w:footnotes>"#),
-            ("docProps/core.xml", r#"<cp:coreProperties xmlns:cp="c" xmlns:dc="d"><dc:title>Budget 2024</dc:title></cp:coreProperties>"#),
-        ]),
-        "plan.docx",
-    )
-    .expect("docx");
+    let doc = extract(&fixture("plan.docx"), "plan.docx").expect("docx");
     assert_eq!(doc.title.as_deref(), Some("Budget 2024"));
     assert_eq!(
         doc.blocks[0].text,
@@ -65,23 +53,7 @@ fn docx_gives_body_headers_footnotes_and_title() {
 
 #[test]
 fn pptx_gives_one_block_per_slide_in_presentation_order_with_notes() {
-    let slide = |t: &str| {
-        format!(
-            r#"<p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#
-        )
-    };
-    let doc = extract(
-        &zip(&[
-            ("ppt/presentation.xml", r#"<p:presentation xmlns:p="p" xmlns:r="r"><p:sldIdLst><p:sldId id="256" r:id="rId3"/><p:sldId id="257" r:id="rId2"/></p:sldIdLst></p:presentation>"#),
-            ("ppt/_rels/presentation.xml.rels", r#"<Relationships><Relationship Id="rId2" Type="http://x/slide" Target="slides/slide1.xml"/><Relationship Id="rId3" Type="http://x/slide" Target="slides/slide2.xml"/></Relationships>"#),
-            ("ppt/slides/slide1.xml", &slide("Second in order")),
-            ("ppt/slides/slide2.xml", &slide("Opening slide")),
-            ("ppt/slides/_rels/slide2.xml.rels", r#"<Relationships><Relationship Id="rId1" Type="http://x/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>"#),
-            ("ppt/notesSlides/notesSlide1.xml", r#"<p:notes xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>Speaker reminder</a:t></a:r></a:p></p:notes>"#),
-        ]),
-        "deck.pptx",
-    )
-    .expect("pptx");
+    let doc = extract(&fixture("deck.pptx"), "deck.pptx").expect("pptx");
     assert_eq!(labels(&doc), ["Slide 1, page 1", "Slide 2, page 2"]);
     assert!(doc.blocks[0].text.starts_with("Opening slide"));
     assert!(doc.blocks[0].text.contains("Speaker reminder"));
@@ -90,38 +62,16 @@ fn pptx_gives_one_block_per_slide_in_presentation_order_with_notes() {
 
 #[test]
 fn odt_and_odp_give_text_slides_and_title() {
-    let odt = extract(
-        &zip(&[
-            ("mimetype", "application/vnd.oasis.opendocument.text"),
-            ("content.xml", r#"<office:document-content xmlns:office="o" xmlns:text="t"><office:body><office:text><text:h>Minutes</text:h><text:p>Alpha<text:s/>beta<text:line-break/>gamma</text:p></office:text></office:body></office:document-content>"#),
-            ("meta.xml", r#"<office:document-meta xmlns:office="o" xmlns:dc="d"><office:meta><dc:title>Board minutes</dc:title></office:meta></office:document-meta>"#),
-        ]),
-        "minutes.odt",
-    )
-    .expect("odt");
+    let odt = extract(&fixture("minutes.odt"), "minutes.odt").expect("odt");
     assert_eq!(odt.title.as_deref(), Some("Board minutes"));
     assert_eq!(odt.blocks[0].text, "Minutes\nAlpha beta\ngamma");
-    let odp = extract(
-        &zip(&[("content.xml", r#"<o:document-content xmlns:o="o" xmlns:draw="d" xmlns:text="t"><o:body><o:presentation><draw:page><text:p>First</text:p></draw:page><draw:page><text:p>Second</text:p></draw:page></o:presentation></o:body></o:document-content>"#)]),
-        "talk.odp",
-    )
-    .expect("odp");
+    let odp = extract(&fixture("talk.odp"), "talk.odp").expect("odp");
     assert_eq!(labels(&odp), ["Slide 1, page 1", "Slide 2, page 2"]);
 }
 
 #[test]
 fn epub_gives_chapters_in_spine_order_labelled_by_heading() {
-    let doc = extract(
-        &zip(&[
-            ("mimetype", "application/epub+zip"),
-            ("META-INF/container.xml", r#"<container><rootfiles><rootfile full-path="OEBPS/book.opf"/></rootfiles></container>"#),
-            ("OEBPS/book.opf", r#"<package><metadata><dc:title xmlns:dc="d">A Small Book</dc:title></metadata><manifest><item id="c1" href="text/one%20a.xhtml" media-type="application/xhtml+xml"/><item id="c2" href="text/two.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="c2"/><itemref idref="c1"/></spine></package>"#),
-            ("OEBPS/text/one a.xhtml", "<html><body><h1>The Return</h1><p>They came home.</p></body></html>"),
-            ("OEBPS/text/two.xhtml", "<html><body><h2>Departure</h2><p>They left at dawn.</p></body></html>"),
-        ]),
-        "book.epub",
-    )
-    .expect("epub");
+    let doc = extract(&fixture("book.epub"), "book.epub").expect("epub");
     assert_eq!(doc.title.as_deref(), Some("A Small Book"));
     assert_eq!(labels(&doc), ["Departure", "The Return"]);
     assert!(doc.blocks[0].text.contains("They left at dawn."));

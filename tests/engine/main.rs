@@ -2,4 +2,4 @@
 
 mod adversarial;
 mod extract;
-mod support;
+mod extract_support;

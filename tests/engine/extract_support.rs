@@ -2,7 +2,6 @@
 //! and an extraction sandbox whose workers are this test binary itself.
 
 use crumb_engine::extract::{worker, Sandbox, SandboxOptions};
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,16 +24,12 @@ pub fn shared_file(rel: &str) -> Option<PathBuf> {
     }
 }
 
-/// A zip archive of `(name, content)` members, deflated.
-pub fn zip(entries: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in entries {
-        out.start_file(*name, opts).expect("zip member");
-        out.write_all(content.as_bytes()).expect("zip write");
-    }
-    out.finish().expect("zip finish").into_inner()
+/// The bytes of a fixture under `tests/fixtures/extract/` (made by its `make.py`).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/extract")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A sandbox whose workers run this very test binary, which turns into a
@@ -42,7 +37,7 @@ pub fn zip(entries: &[(&str, &str)]) -> Vec<u8> {
 pub fn sandbox(timeout: Duration, memory: u64) -> Sandbox {
     let exe = std::env::current_exe().expect("test binary path");
     let args = [
-        "support::extraction_worker",
+        "extract_support::extraction_worker",
         "--exact",
         "--ignored",
         "--nocapture",
