@@ -1,5 +1,15 @@
-//! Integration tests of the engine, one module per area (one binary, fast to link).
+//! Integration tests of the engine and the `crumb` command line, on real
+//! files in temp folders, a real SQLite catalog, a real tantivy index and real
+//! ONNX models. One binary, a module per area.
 
 mod adversarial;
+mod cli;
+mod common;
+mod crash;
 mod extract;
 mod extract_support;
+mod fetch;
+mod indexing;
+mod models;
+mod support;
+mod vectors;

@@ -87,7 +87,7 @@ pub(crate) fn html_to_page(source: &str, limits: &Limits) -> Page {
                             }
                         }
                     }
-                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, t),
+                    Node::Text(t) if skip_depth == 0 => push_text(&mut out, &t.text),
                     _ => {}
                 }
             }

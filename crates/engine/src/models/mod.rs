@@ -2,6 +2,158 @@
 //! pipeline can be tested with fakes and run with real ONNX models.
 
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+mod embed;
+pub mod fetch;
+mod folder;
+pub mod manifest;
+mod prompt;
+mod provider;
+mod rerank;
+pub mod runtime;
+mod session;
+
+pub use embed::{OnnxEmbedder, Pooling, EMBED_MAX_TOKENS};
+pub use folder::{ModelFolder, OnnxVariant};
+pub use manifest::{KnownModel, Manifest, ModelEntry, ModelRole};
+pub use provider::ExecutionProvider;
+pub use rerank::{OnnxReranker, RerankKind, V1_MAX_TOKENS, V2_MAX_TOKENS};
+pub use runtime::{find_ort_library, init_runtime, ort_library_candidates, ORT_VERSION};
+
+/// How to load a model: where it runs, which ONNX file, how it batches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelOptions {
+    /// Providers to try in order; the CPU always ends the list.
+    pub providers: Vec<ExecutionProvider>,
+    /// Which ONNX file of the folder to run.
+    pub variant: OnnxVariant,
+    /// Longest input in tokens; `None` reads it from `config.json`, capped.
+    pub max_length: Option<usize>,
+    /// Texts (or pairs) per ONNX run.
+    pub batch_size: usize,
+    /// ONNX Runtime intra-op threads; `None` lets it use every core.
+    pub intra_threads: Option<usize>,
+    /// Overrides the manifest's query prefix (embedders only).
+    pub query_prefix: Option<String>,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            providers: vec![ExecutionProvider::Auto],
+            variant: OnnxVariant::Auto,
+            max_length: None,
+            batch_size: 32,
+            intra_threads: None,
+            query_prefix: None,
+        }
+    }
+}
+
+impl ModelOptions {
+    /// Options that run on `provider` (then the CPU).
+    pub fn new(provider: ExecutionProvider) -> Self {
+        ModelOptions::default().with_providers(vec![provider])
+    }
+    /// Sets the ordered providers.
+    pub fn with_providers(mut self, providers: Vec<ExecutionProvider>) -> Self {
+        self.providers = providers;
+        self
+    }
+    /// Sets the ONNX variant.
+    pub fn with_variant(mut self, variant: OnnxVariant) -> Self {
+        self.variant = variant;
+        self
+    }
+    /// Sets the maximum input length in tokens.
+    pub fn with_max_length(mut self, max_length: usize) -> Self {
+        self.max_length = Some(max_length);
+        self
+    }
+    /// Sets the batch size.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+    /// Sets the ONNX Runtime intra-op thread count.
+    pub fn with_intra_threads(mut self, threads: usize) -> Self {
+        self.intra_threads = Some(threads);
+        self
+    }
+    /// Sets the query prefix.
+    pub fn with_query_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.query_prefix = Some(prefix.into());
+        self
+    }
+}
+
+/// Loads the embedder in `dir` on `provider` (then the CPU).
+pub fn load_embedder(dir: &Path, provider: ExecutionProvider) -> crate::Result<Box<dyn Embedder>> {
+    load_embedder_with(dir, &ModelOptions::new(provider))
+}
+
+/// Loads the embedder in `dir` with full options.
+pub fn load_embedder_with(dir: &Path, opts: &ModelOptions) -> crate::Result<Box<dyn Embedder>> {
+    Ok(Box::new(OnnxEmbedder::load(dir, opts)?))
+}
+
+/// Loads a reranker from a folder, or from a model name (`mxbai-rerank-xsmall-v1`)
+/// installed under `<data dir>/models/`. The scoring path comes from its
+/// `config.json`.
+pub fn load_reranker(
+    dir_or_name: &str,
+    provider: ExecutionProvider,
+) -> crate::Result<Box<dyn Reranker>> {
+    load_reranker_with(dir_or_name, None, &ModelOptions::new(provider))
+}
+
+/// Loads a reranker with full options; `data_dir` locates installed models by name.
+pub fn load_reranker_with(
+    dir_or_name: &str,
+    data_dir: Option<&Path>,
+    opts: &ModelOptions,
+) -> crate::Result<Box<dyn Reranker>> {
+    let dir = resolve_model(dir_or_name, data_dir)?;
+    Ok(Box::new(OnnxReranker::load(&dir, opts)?))
+}
+
+/// Turns a folder path or a manifest model name into a model folder. A name
+/// resolves to `<data dir>/models/<name>`, which `crumb models fetch` fills.
+pub fn resolve_model(dir_or_name: &str, data_dir: Option<&Path>) -> crate::Result<PathBuf> {
+    let as_path = Path::new(dir_or_name);
+    if as_path.join("config.json").is_file() {
+        return Ok(as_path.to_path_buf());
+    }
+    match KnownModel::from_name(dir_or_name) {
+        Some(known) => {
+            let dir = models_dir(data_dir).join(known.name());
+            if dir.join("config.json").is_file() {
+                Ok(dir)
+            } else {
+                Err(crate::Error::Input(format!(
+                    "model {} is not installed in {} (run `crumb models fetch {}`)",
+                    known.name(),
+                    dir.display(),
+                    known.name()
+                )))
+            }
+        }
+        None => Err(crate::Error::Input(format!(
+            "{dir_or_name:?} is neither a model folder (with config.json) nor a known model name ({})",
+            KnownModel::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Where installed models live: `<data dir>/models`.
+pub fn models_dir(data_dir: Option<&Path>) -> PathBuf {
+    data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(runtime::default_data_dir)
+        .join("models")
+}
 
 /// Turns text into unit-length vectors.
 pub trait Embedder: Send + Sync {

@@ -1,0 +1,65 @@
+# Crumb: `make run` sets up and starts the app; `make test` sets up and runs
+# every test. `make setup` is idempotent and never prompts.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TERM_COLOR ?= never
+# The shared folder beside the checkout holds test models and data sets.
+export CRUMB_SHARED ?= $(abspath $(CURDIR)/../shared)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip \
+	libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev \
+	libxdo-dev libssl-dev libsoup-3.0-dev \
+	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
+STAMP := .cache/stamps
+
+.PHONY: setup run test lint unit quality bench-scifact build clean-cache
+
+setup: $(STAMP)/apt
+	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
+
+$(STAMP)/apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(STAMP) && touch $@
+
+build: setup
+	cargo build --workspace
+
+run: setup
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		cargo run -p crumb-app; \
+	else \
+		cargo build -p crumb-cli; \
+		echo; echo "No display found, so here is the headless command line instead:"; \
+		echo "  $(CARGO_TARGET_DIR)/debug/crumb index ~/Documents"; \
+		echo "  $(CARGO_TARGET_DIR)/debug/crumb search \"what you are looking for\""; \
+		echo "  $(CARGO_TARGET_DIR)/debug/crumb status"; \
+		echo; $(CARGO_TARGET_DIR)/debug/crumb --help; \
+	fi
+
+test: setup lint unit quality
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test --workspace
+
+# BM25 quality gate on SciFact (300 test queries): NDCG@10 must stay >= 0.66.
+quality:
+	cargo build -p crumb-cli
+	python3 scripts/bench-scifact.py --crumb $(CARGO_TARGET_DIR)/debug/crumb --modes bm25 --min-ndcg 0.66
+
+bench-scifact:
+	cargo build --release -p crumb-cli
+	python3 scripts/bench-scifact.py --modes bm25
+
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,106 @@
+//! The command-line contract (DESIGN.md); keep it stable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Crumb: search your own documents by meaning and by keyword.
+#[derive(Parser, Debug)]
+#[command(name = "crumb", version, about)]
+pub struct Cli {
+    /// Where the index lives (default: the OS data dir, or $CRUMB_DATA_DIR).
+    #[arg(long, global = true, value_name = "D")]
+    pub data_dir: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug); CRUMB_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which models to load.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// Embedding model folder, or `none` for keyword search only.
+    #[arg(long, value_name = "DIR|none")]
+    pub embedder: Option<String>,
+    /// Reranker model folder or name (e.g. mxbai-rerank-xsmall-v1), or `none`.
+    #[arg(long, value_name = "DIR|NAME|none")]
+    pub reranker: Option<String>,
+    /// Execution provider: auto, cpu, cuda, coreml or directml.
+    #[arg(long, default_value = "auto")]
+    pub provider: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Index folders: new and changed files are indexed, deleted ones removed.
+    Index {
+        /// Folders to index.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
+        /// Exclude files matching this gitignore-style glob (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Index hidden files and folders too.
+        #[arg(long)]
+        hidden: bool,
+        /// Skip files larger than this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = 64)]
+        max_file_mib: u64,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the index.
+    Search {
+        /// The query (omit with --queries).
+        query: Option<String>,
+        /// Print JSON: an array of hits, one per file.
+        #[arg(long)]
+        json: bool,
+        /// Most files to return.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// bm25, vector or hybrid.
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        /// Read `id<TAB>query` lines and print JSON lines {"id", "hits"}.
+        #[arg(long, value_name = "FILE")]
+        queries: Option<PathBuf>,
+        /// Only these kinds (pdf, docx, markdown…; repeatable).
+        #[arg(long = "type", value_name = "KIND")]
+        kinds: Vec<String>,
+        /// Only files under this folder.
+        #[arg(long, value_name = "DIR")]
+        folder: Option<PathBuf>,
+        /// Only files modified on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        after: Option<String>,
+        /// Only files modified before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        before: Option<String>,
+        /// Candidates from each retriever.
+        #[arg(long, default_value_t = 100)]
+        candidates: usize,
+        /// Fused passages given to the reranker.
+        #[arg(long, default_value_t = 30)]
+        rerank_top: usize,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// List, fetch or verify models.
+    Models(crate::models_cmd::ModelsArgs),
+    /// Score passages against a query with a reranker.
+    Rerank(crate::rerank_cmd::RerankArgs),
+    /// Show what is indexed.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// List failed files with their reasons.
+        #[arg(long)]
+        failed: bool,
+    },
+}

@@ -1,0 +1,195 @@
+//! Runs one parsed command.
+
+use crate::args::{Cli, Command, ModelArgs};
+use crate::output;
+use anyhow::{bail, Context, Result};
+use crumb_engine::models::manifest::KnownModel;
+use crumb_engine::models::{
+    load_embedder_with, load_reranker_with, resolve_model, ExecutionProvider, ModelOptions,
+};
+use crumb_engine::progress::{CancelFlag, IndexingStep};
+use crumb_engine::{
+    default_data_dir, CrawlOptions, Engine, EngineOptions, FileKind, Filters, SearchRequest,
+};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    match cli.command {
+        Command::Index {
+            paths,
+            models,
+            exclude,
+            hidden,
+            max_file_mib,
+            json,
+        } => {
+            let crawl = CrawlOptions {
+                include_hidden: hidden,
+                max_file_bytes: max_file_mib << 20,
+                exclude,
+                ..CrawlOptions::default()
+            };
+            // Check the folders before touching the data dir.
+            if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
+                bail!("folder not found: {}", missing.display());
+            }
+            let engine = Engine::open(EngineOptions::new(&data_dir).with_crawl(crawl))?;
+            load_models(&engine, &models, &data_dir)?;
+            let progress = |step: &IndexingStep| output::progress(step);
+            let report = engine.index(&paths, &progress, &CancelFlag::new())?;
+            output::clear_progress();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                output::index_summary(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search {
+            query,
+            json,
+            limit,
+            mode,
+            queries,
+            kinds,
+            folder,
+            after,
+            before,
+            candidates,
+            rerank_top,
+            models,
+        } => {
+            let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
+            load_models(&engine, &models, &data_dir)?;
+            let filters = Filters {
+                kinds: kinds
+                    .iter()
+                    .map(|k| FileKind::parse(k).with_context(|| format!("unknown type {k:?}")))
+                    .collect::<Result<_>>()?,
+                folder: folder
+                    .map(|f| f.canonicalize().unwrap_or(f).to_string_lossy().into_owned()),
+                modified_after: after.as_deref().map(output::parse_date).transpose()?,
+                modified_before: before.as_deref().map(output::parse_date).transpose()?,
+            };
+            let base = SearchRequest {
+                limit,
+                mode: mode.parse()?,
+                candidates,
+                rerank_top,
+                filters,
+                ..SearchRequest::default()
+            };
+            match (query, queries) {
+                (_, Some(file)) => search_batch(&engine, &base, &file),
+                (Some(q), None) => {
+                    let hits = engine.search(&SearchRequest { query: q, ..base })?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&output::hits_json(&hits))?
+                        );
+                    } else {
+                        output::hits_human(&hits);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                (None, None) => bail!("give a QUERY or --queries FILE"),
+            }
+        }
+        Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
+        Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
+        Command::Status { json, failed } => {
+            let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
+            let status = engine.status()?;
+            let failures = if failed {
+                engine.failed_files()?
+            } else {
+                Vec::new()
+            };
+            if json {
+                let mut v = serde_json::to_value(&status)?;
+                if failed {
+                    v["failed"] = serde_json::to_value(&failures)?;
+                }
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                output::status_human(&status, failed.then_some(&failures[..]));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `--queries FILE`: one JSON line per query, models loaded once.
+fn search_batch(engine: &Engine, base: &SearchRequest, file: &std::path::Path) -> Result<ExitCode> {
+    let f = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.with_context(|| format!("read {}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((id, query)) = line.split_once('\t') else {
+            bail!("{}:{}: expected `id<TAB>query`", file.display(), n + 1);
+        };
+        let started = std::time::Instant::now();
+        let hits = engine.search(&SearchRequest {
+            query: query.to_string(),
+            ..base.clone()
+        })?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let line = serde_json::json!({ "id": id, "hits": output::hits_json(&hits), "ms": ms });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The catalog setting that remembers which embedder built an index, so a
+/// later `crumb search` embeds queries with the same model.
+const EMBEDDER_SETTING: &str = "embedder_dir";
+
+/// Loads the models named on the command line into the engine. Without a
+/// flag: the embedder the index was built with (or the default one, when
+/// installed), and the default reranker when installed.
+fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
+    let provider: ExecutionProvider = models.provider.parse()?;
+    let opts = ModelOptions::new(provider);
+    let embedder_dir = match models.embedder.as_deref() {
+        Some("none") => None,
+        Some(v) => Some(resolve_model(v, Some(data_dir))?),
+        None => engine
+            .setting(EMBEDDER_SETTING)?
+            .map(PathBuf::from)
+            .filter(|p| p.join("config.json").is_file())
+            .or_else(|| resolve_model(KnownModel::EmbedXsmallV1.name(), Some(data_dir)).ok()),
+    };
+    if let Some(dir) = embedder_dir {
+        let e = load_embedder_with(&dir, &opts)
+            .with_context(|| format!("load embedder {}", dir.display()))?;
+        tracing::info!(target: "cli", model = e.id(), provider = %e.provider(), "embedder loaded");
+        engine.set_embedder(Some(Arc::from(e)));
+        if !engine.options().read_only {
+            let canonical = dir.canonicalize().unwrap_or(dir);
+            engine.set_setting(EMBEDDER_SETTING, &canonical.to_string_lossy())?;
+        }
+    }
+    let reranker = match models.reranker.as_deref() {
+        Some("none") => None,
+        Some(v) => Some(
+            load_reranker_with(v, Some(data_dir), &opts)
+                .with_context(|| format!("load reranker {v}"))?,
+        ),
+        None => load_reranker_with(KnownModel::RerankXsmallV1.name(), Some(data_dir), &opts).ok(),
+    };
+    if let Some(r) = reranker {
+        tracing::info!(target: "cli", model = r.id(), provider = %r.provider(), "reranker loaded");
+        engine.set_reranker(Some(Arc::from(r)));
+    }
+    Ok(())
+}

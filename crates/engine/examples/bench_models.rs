@@ -1,0 +1,169 @@
+//! Model and vector-index benchmarks behind `scripts/bench-embed.sh` and
+//! `scripts/bench-rerank.sh`; figures go to docs/BENCHMARKS.md "## Models".
+//!
+//! ```text
+//! bench_models embed  MODEL_DIR PASSAGES_FILE VARIANT(fp32|int8) THREADS BATCH ROUNDS
+//! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS
+//! bench_models vectors N DIM
+//! ```
+//! PASSAGES_FILE holds one passage per line. Output is one JSON object per line.
+
+use crumb_engine::models::{
+    load_embedder_with, load_reranker_with, ExecutionProvider, ModelOptions, OnnxVariant,
+};
+use crumb_engine::vectors::{Quantization, VectorIndex};
+use std::path::Path;
+use std::time::Instant;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| -> Res<&str> {
+        args.get(i).map(String::as_str).ok_or_else(|| {
+            format!("missing argument {i}; see the header of bench_models.rs").into()
+        })
+    };
+    match arg(0)? {
+        "embed" => embed(
+            Path::new(arg(1)?),
+            &lines(arg(2)?)?,
+            arg(3)?,
+            arg(4)?.parse()?,
+            arg(5)?.parse()?,
+            arg(6)?.parse()?,
+        ),
+        "rerank" => rerank(
+            Path::new(arg(1)?),
+            &lines(arg(2)?)?,
+            arg(3)?.parse()?,
+            arg(4)?.parse()?,
+            arg(5)?.parse()?,
+        ),
+        "vectors" => vectors(arg(1)?.parse()?, arg(2)?.parse()?),
+        other => Err(format!("unknown benchmark {other}").into()),
+    }
+}
+
+fn lines(path: &str) -> Res<Vec<String>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+fn embed(
+    dir: &Path,
+    passages: &[String],
+    variant: &str,
+    threads: usize,
+    batch: usize,
+    rounds: usize,
+) -> Res<()> {
+    let variant = match variant {
+        "int8" => OnnxVariant::Int8,
+        _ => OnnxVariant::Fp32,
+    };
+    let opts = ModelOptions::new(ExecutionProvider::Cpu)
+        .with_variant(variant.clone())
+        .with_intra_threads(threads)
+        .with_batch_size(batch)
+        .with_max_length(256);
+    let e = load_embedder_with(dir, &opts)?;
+    let texts: Vec<&str> = passages.iter().map(String::as_str).collect();
+    e.embed_passages(&texts[..batch.min(texts.len())])?; // warm-up
+    let mut best = f64::MAX;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let v = e.embed_passages(&texts)?;
+        best = best.min(t.elapsed().as_secs_f64());
+        assert_eq!(v.len(), texts.len());
+    }
+    println!(
+        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"variant\":\"{variant:?}\",\"threads\":{threads},\"batch\":{batch},\"passages\":{},\"best_s\":{best:.4},\"passages_per_s\":{:.2}}}",
+        e.id(),
+        texts.len(),
+        texts.len() as f64 / best
+    );
+    Ok(())
+}
+
+fn rerank(dir: &Path, passages: &[String], threads: usize, top: usize, rounds: usize) -> Res<()> {
+    let opts = ModelOptions::new(ExecutionProvider::Cpu)
+        .with_intra_threads(threads)
+        .with_batch_size(top);
+    let r = load_reranker_with(&dir.to_string_lossy(), None, &opts)?;
+    let texts: Vec<&str> = passages.iter().take(top).map(String::as_str).collect();
+    let query = "What is the effect of diffusion tensor imaging on white matter development?";
+    r.score(query, &texts)?; // warm-up
+    let mut ms: Vec<f64> = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        r.score(query, &texts)?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"threads\":{threads},\"pairs\":{},\"rounds\":{rounds},\"p50_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1}}}",
+        r.id(),
+        texts.len(),
+        pct(0.5),
+        pct(0.95),
+        ms[0]
+    );
+    Ok(())
+}
+
+fn rss_bytes() -> usize {
+    // Linux only; 0 elsewhere, the resident_bytes figure still holds.
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<usize>().ok())
+        })
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn vectors(n: usize, dim: usize) -> Res<()> {
+    for quant in [Quantization::Int8, Quantization::None] {
+        let before = rss_bytes();
+        let mut index = VectorIndex::new("bench", quant);
+        let mut x: u64 = 0x9E3779B97F4A7C15;
+        let mut v = vec![0f32; dim];
+        for id in 0..n as i64 {
+            for a in v.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *a = (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            }
+            let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|a| *a /= norm);
+            index.push(id, &v)?;
+        }
+        index.shrink_to_fit();
+        let rss = rss_bytes().saturating_sub(before);
+        let q = v.clone();
+        let mut ms: Vec<f64> = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let hits = index.search(&q, 100);
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(hits.len(), 100.min(n));
+        }
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "{{\"quant\":\"{quant:?}\",\"n\":{n},\"dim\":{dim},\"resident_bytes\":{},\"rss_delta_bytes\":{rss},\"bytes_per_million\":{:.0},\"search_top100_p50_ms\":{:.1}}}",
+            index.resident_bytes(),
+            index.resident_bytes() as f64 * 1e6 / n as f64,
+            ms[ms.len() / 2]
+        );
+        drop(index);
+    }
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! The facade: one `Engine` per data dir, whose `index` and `search` read like
+//! the data flow. Owns the single writer (catalog write connection and tantivy
+//! `IndexWriter`); readers use snapshots.
+
+use crate::catalog::{Catalog, FileStatus};
+use crate::crawl::{crawl, FoundFile};
+use crate::extract::Extractors;
+use crate::index::{self, IndexReport, Prepared};
+use crate::lexical::Lexical;
+use crate::models::{Embedder, Reranker};
+use crate::options::EngineOptions;
+use crate::progress::{CancelFlag, IndexingStep, Progress};
+use crate::vectors::VectorIndex;
+use crate::{Error, Result};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Instant;
+
+/// Files prepared and committed together. Small enough that a crash loses
+/// little work, large enough that commits stay cheap.
+const BATCH_FILES: usize = 64;
+
+/// A Crumb index in a data dir.
+pub struct Engine {
+    pub(crate) opts: EngineOptions,
+    pub(crate) catalog: Mutex<Catalog>,
+    pub(crate) lexical: Lexical,
+    pub(crate) extractors: Extractors,
+    pub(crate) embedder: RwLock<Option<Arc<dyn Embedder>>>,
+    pub(crate) reranker: RwLock<Option<Arc<dyn Reranker>>>,
+    /// Bumped on every write this process makes; with SQLite's data_version
+    /// (writes by others) it tells when the in-memory vector index is stale.
+    generation: AtomicU64,
+    vector_cache: Mutex<Option<VectorCache>>,
+}
+
+struct VectorCache {
+    model: String,
+    key: (u64, i64),
+    index: Arc<VectorIndex>,
+}
+
+impl Engine {
+    /// Opens the data dir, creating it if needed. A writable engine repairs
+    /// whatever an interrupted run left behind before returning.
+    pub fn open(opts: EngineOptions) -> Result<Engine> {
+        let dir = &opts.data_dir;
+        let catalog_path = dir.join("catalog.sqlite");
+        let (catalog, lexical) = if opts.read_only {
+            if !catalog_path.exists() {
+                return Err(Error::Input(format!(
+                    "no index in {}; run `crumb index FOLDER` first",
+                    dir.display()
+                )));
+            }
+            (
+                Catalog::open_read_only(&catalog_path)?,
+                Lexical::open(&dir.join("lexical"), false)?,
+            )
+        } else {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("create data dir {}", dir.display()), e))?;
+            // Take the tantivy writer lock first: it is what makes this process
+            // the one writer of this data dir.
+            let lexical = Lexical::open(&dir.join("lexical"), true)?;
+            (Catalog::open(&catalog_path)?, lexical)
+        };
+        let engine = Engine {
+            opts,
+            catalog: Mutex::new(catalog),
+            lexical,
+            extractors: Extractors::default(),
+            embedder: RwLock::new(None),
+            reranker: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            vector_cache: Mutex::new(None),
+        };
+        if !engine.opts.read_only {
+            let mut cat = engine.catalog()?;
+            index::repair_lexical(&mut cat, &engine.lexical)?;
+        }
+        Ok(engine)
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    pub(crate) fn catalog(&self) -> Result<MutexGuard<'_, Catalog>> {
+        self.catalog
+            .lock()
+            .map_err(|_| Error::Bug("catalog lock poisoned".into()))
+    }
+
+    /// Sets (or clears) the embedder used for indexing and vector search.
+    pub fn set_embedder(&self, embedder: Option<Arc<dyn Embedder>>) {
+        if let Ok(mut e) = self.embedder.write() {
+            *e = embedder;
+        }
+    }
+
+    /// Sets (or clears) the reranker.
+    pub fn set_reranker(&self, reranker: Option<Arc<dyn Reranker>>) {
+        if let Ok(mut r) = self.reranker.write() {
+            *r = reranker;
+        }
+    }
+
+    /// The current embedder.
+    pub fn embedder(&self) -> Option<Arc<dyn Embedder>> {
+        self.embedder.read().ok().and_then(|e| e.clone())
+    }
+
+    /// The current reranker.
+    pub fn reranker(&self) -> Option<Arc<dyn Reranker>> {
+        self.reranker.read().ok().and_then(|r| r.clone())
+    }
+
+    /// Indexes folders: new and changed files are (re)indexed, unchanged ones
+    /// skipped, files gone from disk removed.
+    pub fn index(
+        &self,
+        roots: &[PathBuf],
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+    ) -> Result<IndexReport> {
+        let started = Instant::now();
+        let roots = canonical_roots(roots)?;
+        let mut report = IndexReport::default();
+        for root in &roots {
+            let root_s = root.to_string_lossy().into_owned();
+            self.catalog()?.add_root(&root_s)?;
+            progress.report(&IndexingStep::Crawling { seen: report.seen });
+            let mut found = Vec::new();
+            let problems = crawl(root, &self.opts.crawl, |f| found.push(f))?;
+            report.crawl_problems.extend(problems.into_iter().map(|p| {
+                index::Failure {
+                    path: p
+                        .path
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    reason: p.reason,
+                }
+            }));
+            report.seen += found.len() as u64;
+            self.remove_missing(&root_s, &found, &mut report)?;
+            self.index_found(&root_s, found, progress, cancel, &mut report)?;
+        }
+        report.embedded += self.embed_missing(progress, cancel)?;
+        progress.report(&IndexingStep::Done);
+        report.seconds = started.elapsed().as_secs_f64();
+        tracing::info!(target: "index", "{}", report.summary());
+        Ok(report)
+    }
+
+    /// Drops catalog entries under `root` whose files the crawl no longer saw.
+    fn remove_missing(
+        &self,
+        root: &str,
+        found: &[FoundFile],
+        report: &mut IndexReport,
+    ) -> Result<()> {
+        let seen: HashSet<String> = found
+            .iter()
+            .map(|f| f.path.to_string_lossy().into_owned())
+            .collect();
+        let mut cat = self.catalog()?;
+        let gone: Vec<i64> = cat
+            .files_under_root(root)?
+            .into_iter()
+            .filter(|f| !seen.contains(&f.path))
+            .map(|f| f.id)
+            .collect();
+        report.removed += gone.len() as u64;
+        self.bump_generation();
+        index::delete_files(&mut cat, &self.lexical, &gone)
+    }
+
+    /// Prepares and writes files that are new or changed, batch by batch.
+    pub(crate) fn index_found(
+        &self,
+        root: &str,
+        found: Vec<FoundFile>,
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+        report: &mut IndexReport,
+    ) -> Result<()> {
+        let mut known: HashMap<String, crate::catalog::FileRecord> = HashMap::new();
+        let mut work = Vec::new();
+        {
+            let cat = self.catalog()?;
+            for f in found {
+                let key = f.path.to_string_lossy().into_owned();
+                match cat.file_by_path(&key)? {
+                    Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
+                        report.unchanged += 1
+                    }
+                    Some(prev) => {
+                        known.insert(key, prev);
+                        work.push(f);
+                    }
+                    None => work.push(f),
+                }
+            }
+        }
+        let total = work.len() as u64;
+        let mut done = 0u64;
+        for batch in work.chunks(BATCH_FILES) {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            progress.report(&IndexingStep::Indexing {
+                done,
+                total,
+                current: batch[0].path.to_string_lossy().into_owned(),
+            });
+            let prepared = self.prepare_batch(batch, &known);
+            let mut cat = self.catalog()?;
+            index::write_batch(&mut cat, &self.lexical, root, prepared, report)?;
+            self.bump_generation();
+            done += batch.len() as u64;
+        }
+        progress.report(&IndexingStep::Indexing {
+            done,
+            total,
+            current: String::new(),
+        });
+        Ok(())
+    }
+
+    /// Extracts a batch on all cores; each file is independent.
+    fn prepare_batch(
+        &self,
+        batch: &[FoundFile],
+        known: &HashMap<String, crate::catalog::FileRecord>,
+    ) -> Vec<Prepared> {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(batch.len().max(1));
+        let per = batch.len().div_ceil(workers);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(per.max(1))
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|f| {
+                                let prev = known.get(f.path.to_string_lossy().as_ref());
+                                index::prepare_file(f.clone(), prev, &self.extractors, &self.opts)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The in-memory vector index for `model`, reloaded from the catalog when
+    /// this process or another has written since it was built.
+    pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorIndex>> {
+        let (key, loaded) = {
+            let cat = self.catalog()?;
+            let key = (self.generation.load(Ordering::SeqCst), cat.data_version()?);
+            let cache = self
+                .vector_cache
+                .lock()
+                .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
+            if let Some(c) = cache.as_ref().filter(|c| c.model == model && c.key == key) {
+                return Ok(c.index.clone());
+            }
+            drop(cache);
+            (key, Arc::new(VectorIndex::load(cat.conn(), model)?))
+        };
+        let mut cache = self
+            .vector_cache
+            .lock()
+            .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
+        *cache = Some(VectorCache {
+            model: model.to_string(),
+            key,
+            index: loaded.clone(),
+        });
+        Ok(loaded)
+    }
+
+    /// Removes an indexed folder and everything under it from the index.
+    pub fn remove_root(&self, root: &Path) -> Result<()> {
+        let root_s = root.to_string_lossy().into_owned();
+        let mut cat = self.catalog()?;
+        let ids: Vec<i64> = cat
+            .files_under_root(&root_s)?
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        index::delete_files(&mut cat, &self.lexical, &ids)?;
+        cat.remove_root(&root_s)
+    }
+
+    /// A persisted engine setting (for example the embedder an index was built with).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.catalog()?.meta(key)
+    }
+
+    /// Persists an engine setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.catalog()?.set_meta(key, value)
+    }
+
+    /// Folders being indexed.
+    pub fn roots(&self) -> Result<Vec<String>> {
+        self.catalog()?.roots()
+    }
+
+    /// Failed files, with reasons.
+    pub fn failed_files(&self) -> Result<Vec<crate::catalog::FileRecord>> {
+        self.catalog()?.files_with_status(FileStatus::Failed)
+    }
+}
+
+fn canonical_roots(roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    roots
+        .iter()
+        .map(|r| {
+            if !r.is_dir() {
+                return Err(Error::MissingFolder(r.clone()));
+            }
+            r.canonicalize()
+                .map_err(|e| Error::io(format!("resolve {}", r.display()), e))
+        })
+        .collect()
+}

@@ -1,0 +1,56 @@
+//! The embedding stage: passages lacking a vector for the current embedder
+//! get one. It runs after the lexical write, so keyword search works while
+//! embedding catches up, and it resumes by construction: whatever has no
+//! vector yet is the work left.
+
+use crate::engine::Engine;
+use crate::progress::{CancelFlag, IndexingStep, Progress};
+use crate::{Error, Result};
+
+/// Passages embedded per model call and per commit.
+const EMBED_BATCH: usize = 64;
+
+impl Engine {
+    /// Computes embeddings for passages that lack them for the current model.
+    /// Returns how many were embedded; nothing to do without an embedder.
+    pub fn embed_missing(&self, progress: &dyn Progress, cancel: &CancelFlag) -> Result<u64> {
+        let Some(embedder) = self.embedder() else {
+            return Ok(0);
+        };
+        let model = embedder.id().to_string();
+        let total = self.catalog()?.count_missing_vectors(&model)?;
+        if total == 0 {
+            return Ok(0);
+        }
+        let _span =
+            tracing::info_span!(target: "index::embed", "embed", model = %model, total).entered();
+        let mut done = 0u64;
+        let mut after = 0i64;
+        progress.report(&IndexingStep::Embedding { done, total });
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let batch = self
+                .catalog()?
+                .passages_missing_vectors(&model, after, EMBED_BATCH)?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            after = last;
+            let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
+            // The model runs without the catalog lock, so searches go on meanwhile.
+            let vectors = embedder.embed_passages(&texts)?;
+            let items: Vec<(i64, &[f32])> = batch
+                .iter()
+                .zip(&vectors)
+                .map(|((id, _), v)| (*id, v.as_slice()))
+                .collect();
+            self.catalog()?.store_vectors(&model, &items)?;
+            self.bump_generation();
+            done += batch.len() as u64;
+            progress.report(&IndexingStep::Embedding { done, total });
+        }
+        Ok(done)
+    }
+}

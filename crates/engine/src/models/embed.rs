@@ -1,0 +1,250 @@
+//! The embedder: a BERT-family encoder (mxbai-embed-xsmall-v1) on ONNX
+//! Runtime, pooled as its `1_Pooling/config.json` says and L2-normalised.
+
+use super::folder::{read_json, ModelFolder};
+use super::session::{Batch, OrtModel};
+use super::{Embedder, ModelOptions};
+use crate::{Error, Result};
+use std::path::Path;
+use tokenizers::Tokenizer;
+
+/// Longest input fed to the embedder unless the options say otherwise.
+/// mxbai-embed-xsmall-v1 declares 4K positions, but passages are chunked to
+/// the reranker's 512 tokens, and attention cost grows with the square.
+pub const EMBED_MAX_TOKENS: usize = 512;
+
+/// How token vectors become one passage vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// Mean over the attended tokens (MiniLM-family default).
+    Mean,
+    /// The first (`[CLS]`) token.
+    Cls,
+    /// Element-wise maximum over the attended tokens.
+    Max,
+    /// Mean, times sqrt(length).
+    MeanSqrtLen,
+}
+
+impl Pooling {
+    /// Reads `1_Pooling/config.json` (sentence-transformers); mean when absent.
+    pub fn from_folder(dir: &Path) -> Result<Pooling> {
+        let path = dir.join("1_Pooling").join("config.json");
+        if !path.is_file() {
+            return Ok(Pooling::Mean);
+        }
+        let cfg = read_json(&path)?;
+        let on = |k: &str| cfg.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+        Ok(if on("pooling_mode_cls_token") {
+            Pooling::Cls
+        } else if on("pooling_mode_max_tokens") {
+            Pooling::Max
+        } else if on("pooling_mode_mean_sqrt_len_tokens") {
+            Pooling::MeanSqrtLen
+        } else {
+            Pooling::Mean
+        })
+    }
+}
+
+/// An [`Embedder`] running an ONNX encoder.
+pub struct OnnxEmbedder {
+    id: String,
+    model: OrtModel,
+    tokenizer: Tokenizer,
+    pooling: Pooling,
+    max_len: usize,
+    batch_size: usize,
+    pad_id: u32,
+    query_prefix: String,
+    dim: usize,
+}
+
+impl OnnxEmbedder {
+    /// Loads the encoder in `dir` with `opts`.
+    pub fn load(dir: &Path, opts: &ModelOptions) -> Result<OnnxEmbedder> {
+        let folder = ModelFolder::open(dir)?;
+        let onnx = folder.onnx_file(&opts.variant)?;
+        let model = OrtModel::open(
+            &onnx,
+            &opts.providers,
+            opts.intra_threads,
+            "last_hidden_state",
+        )?;
+        let tokenizer = folder.tokenizer()?;
+        let dim = folder
+            .config_u64("hidden_size")
+            .map(|d| d as usize)
+            .ok_or_else(|| {
+                Error::Model(format!("{}: config.json has no hidden_size", dir.display()))
+            })?;
+        let pad_id = folder.config_u64("pad_token_id").unwrap_or(0) as u32;
+        let query_prefix = opts
+            .query_prefix
+            .clone()
+            .or_else(|| super::manifest::query_prefix_for(&folder))
+            .unwrap_or_default();
+        let embedder = OnnxEmbedder {
+            id: folder.model_id(&onnx),
+            pooling: Pooling::from_folder(dir)?,
+            max_len: opts
+                .max_length
+                .unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS)),
+            batch_size: opts.batch_size.max(1),
+            model,
+            tokenizer,
+            pad_id,
+            query_prefix,
+            dim,
+        };
+        tracing::info!(target: "models::embed", id = %embedder.id, provider = %embedder.model.provider(),
+            max_len = embedder.max_len, pooling = ?embedder.pooling, "embedder loaded");
+        Ok(embedder)
+    }
+
+    /// The longest input in tokens; longer texts are truncated.
+    pub fn max_length(&self) -> usize {
+        self.max_len
+    }
+
+    /// The prefix put before queries (empty for models without one).
+    pub fn query_prefix(&self) -> &str {
+        &self.query_prefix
+    }
+
+    fn tokenize(&self, text: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+        let mut ids = enc.get_ids().to_vec();
+        let mut types = enc.get_type_ids().to_vec();
+        if ids.len() > self.max_len {
+            // Keep the closing special token ([SEP]) as BERT was trained with it.
+            let last = ids[ids.len() - 1];
+            ids.truncate(self.max_len);
+            types.truncate(self.max_len);
+            if let Some(end) = ids.last_mut() {
+                *end = last;
+            }
+        }
+        Ok((ids, types))
+    }
+
+    fn embed_batch(&self, seqs: &[(Vec<u32>, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {
+        let batch = Batch::pad(seqs, self.pad_id, false);
+        let (rows, cols) = (batch.rows, batch.cols);
+        let mask = batch.mask.clone();
+        let out = self.model.run(batch)?;
+        match out.shape.as_slice() {
+            // Already pooled (a `sentence_embedding` export).
+            [r, d] if *r == rows => Ok(out.data.chunks(*d).map(normalised).collect()),
+            [r, c, d] if *r == rows && *c == cols => Ok((0..rows)
+                .map(|i| {
+                    let tokens = &out.data[i * c * d..(i + 1) * c * d];
+                    normalised(&pool(self.pooling, tokens, &mask[i * c..(i + 1) * c], *d))
+                })
+                .collect()),
+            other => Err(Error::Model(format!(
+                "unexpected embedder output shape {other:?} for a {rows}x{cols} batch"
+            ))),
+        }
+    }
+}
+
+/// Pools `[tokens, dim]` hidden states over the attended positions.
+pub(crate) fn pool(mode: Pooling, hidden: &[f32], mask: &[i64], dim: usize) -> Vec<f32> {
+    let mut acc = vec![0f32; dim];
+    if mode == Pooling::Cls {
+        acc.copy_from_slice(&hidden[..dim]);
+        return acc;
+    }
+    if mode == Pooling::Max {
+        acc.fill(f32::NEG_INFINITY);
+    }
+    let mut n = 0f32;
+    for (row, _) in hidden.chunks_exact(dim).zip(mask).filter(|(_, &m)| m != 0) {
+        n += 1.0;
+        for (a, &h) in acc.iter_mut().zip(row) {
+            if mode == Pooling::Max {
+                *a = a.max(h);
+            } else {
+                *a += h;
+            }
+        }
+    }
+    if mode != Pooling::Max && n > 0.0 {
+        let scale = if mode == Pooling::MeanSqrtLen {
+            1.0 / n.sqrt()
+        } else {
+            1.0 / n
+        };
+        acc.iter_mut().for_each(|a| *a *= scale);
+    }
+    acc
+}
+
+/// The vector scaled to unit length (zero stays zero).
+pub(crate) fn normalised(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter().map(|x| x / norm).collect()
+    } else {
+        v.to_vec()
+    }
+}
+
+impl Embedder for OnnxEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let seqs = texts
+            .iter()
+            .map(|t| self.tokenize(t))
+            .collect::<Result<Vec<_>>>()?;
+        // Batching neighbours by length keeps padding, and wasted FLOPs, small.
+        let mut order: Vec<usize> = (0..seqs.len()).collect();
+        order.sort_by_key(|&i| seqs[i].0.len());
+        let mut out = vec![Vec::new(); seqs.len()];
+        for chunk in order.chunks(self.batch_size) {
+            let batch: Vec<_> = chunk.iter().map(|&i| seqs[i].clone()).collect();
+            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+        let text = format!("{}{text}", self.query_prefix);
+        self.embed_passages(&[&text])?
+            .pop()
+            .ok_or_else(|| Error::Bug("no embedding for the query".into()))
+    }
+
+    fn provider(&self) -> String {
+        self.model.provider().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_pooling_ignores_padding_and_normalising_gives_unit_length() {
+        let hidden = [1.0, 2.0, 3.0, 4.0, 100.0, 100.0];
+        let v = pool(Pooling::Mean, &hidden, &[1, 1, 0], 2);
+        assert_eq!(v, vec![2.0, 3.0]);
+        let n = normalised(&v);
+        assert!((n.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(pool(Pooling::Cls, &hidden, &[1, 1, 0], 2), vec![1.0, 2.0]);
+        assert_eq!(pool(Pooling::Max, &hidden, &[1, 1, 0], 2), vec![3.0, 4.0]);
+    }
+}

@@ -1,0 +1,201 @@
+//! Cross-encoder rerankers on ONNX Runtime. The scoring path comes from
+//! `config.json`'s `model_type`:
+//! - `deberta-v2` (mxbai-rerank-*-v1): (query, passage) pairs through the
+//!   tokenizer's pair template, truncated longest-first, one logit;
+//! - `qwen2` (mxbai-rerank-*-v2): mixedbread's chat prompt, left padding, the
+//!   logit of the last token (see [`super::prompt`]).
+
+use super::folder::ModelFolder;
+use super::prompt::V2Prompt;
+use super::session::{Batch, OrtModel};
+use super::{ModelOptions, RerankScore, Reranker};
+use crate::{Error, Result};
+use std::path::Path;
+use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
+
+/// Longest v1 input: DeBERTa-v3 rerankers were trained on 512 tokens.
+pub const V1_MAX_TOKENS: usize = 512;
+/// Longest v2 input, as mixedbread's reference library caps it.
+pub const V2_MAX_TOKENS: usize = 8192;
+
+/// Which scoring recipe a reranker follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerankKind {
+    /// DeBERTa-v2 sequence classifier over (query, passage) pairs.
+    CrossEncoderV1,
+    /// Qwen2 with mixedbread's relevance prompt.
+    QwenV2,
+}
+
+impl RerankKind {
+    /// The recipe for a `config.json` `model_type`.
+    pub fn from_model_type(model_type: &str) -> Result<RerankKind> {
+        match model_type {
+            "deberta-v2" | "deberta" | "bert" | "xlm-roberta" | "roberta" | "electra" => {
+                Ok(RerankKind::CrossEncoderV1)
+            }
+            "qwen2" => Ok(RerankKind::QwenV2),
+            other => Err(Error::Model(format!(
+                "unsupported reranker model_type {other:?} (expected deberta-v2 or qwen2)"
+            ))),
+        }
+    }
+}
+
+/// A [`Reranker`] running an ONNX cross-encoder.
+pub struct OnnxReranker {
+    id: String,
+    kind: RerankKind,
+    model: OrtModel,
+    tokenizer: Tokenizer,
+    prompt: Option<V2Prompt>,
+    max_len: usize,
+    batch_size: usize,
+    pad_id: u32,
+}
+
+impl OnnxReranker {
+    /// Loads the reranker in `dir` with `opts`.
+    pub fn load(dir: &Path, opts: &ModelOptions) -> Result<OnnxReranker> {
+        let folder = ModelFolder::open(dir)?;
+        let kind = RerankKind::from_model_type(folder.model_type())?;
+        let onnx = folder.onnx_file(&opts.variant)?;
+        let model = OrtModel::open(&onnx, &opts.providers, opts.intra_threads, "logits")?;
+        let mut tokenizer = folder.tokenizer()?;
+        let cap = match kind {
+            RerankKind::CrossEncoderV1 => V1_MAX_TOKENS,
+            RerankKind::QwenV2 => V2_MAX_TOKENS,
+        };
+        let max_len = opts.max_length.unwrap_or_else(|| folder.max_length(cap));
+        let pad_id = folder.config_u64("pad_token_id").unwrap_or(0) as u32;
+        let prompt = match kind {
+            RerankKind::CrossEncoderV1 => {
+                tokenizer
+                    .with_truncation(Some(TruncationParams {
+                        max_length: max_len,
+                        strategy: TruncationStrategy::LongestFirst,
+                        ..Default::default()
+                    }))
+                    .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+                None
+            }
+            RerankKind::QwenV2 => Some(V2Prompt::new(&tokenizer, max_len)?),
+        };
+        let reranker = OnnxReranker {
+            id: folder.model_id(&onnx),
+            kind,
+            model,
+            tokenizer,
+            prompt,
+            max_len,
+            batch_size: opts.batch_size.max(1),
+            pad_id,
+        };
+        tracing::info!(target: "models::rerank", id = %reranker.id, kind = ?kind,
+            provider = %reranker.model.provider(), max_len, "reranker loaded");
+        Ok(reranker)
+    }
+
+    /// The scoring recipe in use.
+    pub fn kind(&self) -> RerankKind {
+        self.kind
+    }
+
+    /// The longest input in tokens.
+    pub fn max_length(&self) -> usize {
+        self.max_len
+    }
+
+    /// The token ids the model sees for one (query, passage) pair, before
+    /// padding: for checking tokenisation against a reference.
+    pub fn tokenize_pair(&self, query: &str, passage: &str) -> Result<Vec<u32>> {
+        Ok(self.encode_pair(query, passage)?.0)
+    }
+
+    /// Token ids (and type ids) for one pair, ready to pad.
+    fn encode_pair(&self, query: &str, passage: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        match &self.prompt {
+            Some(prompt) => prompt.encode(&self.tokenizer, query, passage),
+            None => {
+                let enc = self
+                    .tokenizer
+                    .encode((query, passage), true)
+                    .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+                Ok((enc.get_ids().to_vec(), enc.get_type_ids().to_vec()))
+            }
+        }
+    }
+
+    fn score_batch(&self, seqs: &[(Vec<u32>, Vec<u32>)]) -> Result<Vec<f32>> {
+        let left = self.kind == RerankKind::QwenV2;
+        let batch = Batch::pad(seqs, self.pad_id, left);
+        let rows = batch.rows;
+        let out = self.model.run(batch)?;
+        match out.shape.as_slice() {
+            // A sequence classifier: one logit per row.
+            [r, 1] if *r == rows => Ok(out.data),
+            [r] if *r == rows => Ok(out.data),
+            // A causal LM head: logit("1") − logit("0") at the last position
+            // (left padding puts every row's last token there).
+            [r, s, v] if *r == rows => {
+                let prompt = self.prompt.as_ref().ok_or_else(|| {
+                    Error::Model("a language-model output needs the v2 prompt".into())
+                })?;
+                Ok((0..rows)
+                    .map(|i| {
+                        let last = &out.data[(i * s + s - 1) * v..(i * s + s) * v];
+                        prompt.yes_minus_no(last)
+                    })
+                    .collect::<Result<_>>()?)
+            }
+            other => Err(Error::Model(format!(
+                "unexpected reranker output shape {other:?} for {rows} pairs"
+            ))),
+        }
+    }
+}
+
+impl Reranker for OnnxReranker {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn score(&self, query: &str, passages: &[&str]) -> Result<Vec<RerankScore>> {
+        let seqs = passages
+            .iter()
+            .map(|p| self.encode_pair(query, p))
+            .collect::<Result<Vec<_>>>()?;
+        let mut order: Vec<usize> = (0..seqs.len()).collect();
+        order.sort_by_key(|&i| seqs[i].0.len());
+        let mut out = vec![RerankScore::from_logit(0.0); seqs.len()];
+        for chunk in order.chunks(self.batch_size) {
+            let batch: Vec<_> = chunk.iter().map(|&i| seqs[i].clone()).collect();
+            for (&i, logit) in chunk.iter().zip(self.score_batch(&batch)?) {
+                out[i] = RerankScore::from_logit(logit);
+            }
+        }
+        Ok(out)
+    }
+
+    fn provider(&self) -> String {
+        self.model.provider().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_follows_model_type() {
+        assert_eq!(
+            RerankKind::from_model_type("deberta-v2").ok(),
+            Some(RerankKind::CrossEncoderV1)
+        );
+        assert_eq!(
+            RerankKind::from_model_type("qwen2").ok(),
+            Some(RerankKind::QwenV2)
+        );
+        assert!(RerankKind::from_model_type("llama").is_err());
+    }
+}

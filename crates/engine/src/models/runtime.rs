@@ -1,0 +1,195 @@
+//! ONNX Runtime: finding the shared library, the process-wide environment, and
+//! opening sessions on the best execution provider that actually works.
+//!
+//! `ort` is built with `load-dynamic`: its build-time binary download cannot
+//! run on offline build machines, and a desktop app ships its runtime anyway.
+
+use super::ExecutionProvider;
+use crate::{Error, Result};
+use ort::{environment::Environment, session::Session};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The ONNX Runtime version `scripts/setup-onnxruntime.sh` installs; `ort`
+/// 2.0.0-rc.15 is built against its API.
+pub const ORT_VERSION: &str = "1.32.0";
+
+/// The library's file name on this platform (`libonnxruntime.so`, …).
+pub fn ort_library_name() -> String {
+    format!(
+        "{}onnxruntime{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// The places searched for the ONNX Runtime library, in order:
+/// 1. `ORT_DYLIB_PATH` (a file);
+/// 2. next to the running executable (how the app bundles it), and its `lib/`;
+/// 3. `.cache/onnxruntime/` in the source checkout (`make setup` puts it there),
+///    found from the executable's ancestors, the working directory's, or the
+///    checkout this crate was compiled from;
+/// 4. `onnxruntime/` in the data dir.
+pub fn ort_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
+    let name = ort_library_name();
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        out.push(PathBuf::from(p));
+    }
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf));
+    if let Some(dir) = &exe_dir {
+        out.push(dir.join(&name));
+        out.push(dir.join("lib").join(&name));
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    roots.extend(
+        exe_dir
+            .iter()
+            .flat_map(|d| d.ancestors().map(Path::to_path_buf)),
+    );
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
+    }
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    for root in roots {
+        let p = root.join(".cache").join("onnxruntime").join(&name);
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    let data = data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(default_data_dir);
+    out.push(data.join("onnxruntime").join(&name));
+    out
+}
+
+/// Finds the ONNX Runtime library, or explains how to install it.
+pub fn find_ort_library(data_dir: Option<&Path>) -> Result<PathBuf> {
+    let candidates = ort_library_candidates(data_dir);
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    Err(Error::Model(format!(
+        "ONNX Runtime library ({}) not found. Install it with `make setup` \
+         (scripts/setup-onnxruntime.sh, from the onnxruntime=={ORT_VERSION} wheel), put it next \
+         to the crumb binary, or set ORT_DYLIB_PATH. Looked in: {}",
+        ort_library_name(),
+        candidates
+            .iter()
+            .take(4)
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// The data dir when none is given; mirrors `options::default_data_dir`
+/// (kept here so this module stands alone).
+pub(crate) fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRUMB_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("org", "Crumb", "crumb")
+        .map(|p| p.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".crumb"))
+}
+
+static ENVIRONMENT: OnceLock<std::result::Result<(Environment, PathBuf), String>> = OnceLock::new();
+
+/// Loads ONNX Runtime once per process (ONNX Runtime allows one environment)
+/// and returns the library path it came from. Later calls return the first
+/// outcome, so a missing library is reported the same way every time.
+pub fn init_runtime(data_dir: Option<&Path>) -> Result<PathBuf> {
+    let outcome = ENVIRONMENT.get_or_init(|| {
+        let path = find_ort_library(data_dir).map_err(|e| e.to_string())?;
+        let builder = ort::init_from(&path)
+            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", path.display()))?;
+        let env = builder
+            .with_name("crumb")
+            .build()
+            .map_err(|e| format!("cannot start ONNX Runtime: {e}"))?;
+        tracing::info!(target: "models::runtime", path = %path.display(), "ONNX Runtime loaded");
+        Ok((env, path))
+    });
+    match outcome {
+        Ok((_, path)) => Ok(path.clone()),
+        Err(msg) => Err(Error::Model(msg.clone())),
+    }
+}
+
+fn environment() -> Result<&'static Environment> {
+    init_runtime(None)?;
+    match ENVIRONMENT.get() {
+        Some(Ok((env, _))) => Ok(env),
+        _ => Err(Error::Bug(
+            "ONNX Runtime environment missing after init".into(),
+        )),
+    }
+}
+
+/// Opens `model` on the first provider of `providers` (expanded, see
+/// [`ExecutionProvider::expand`]) that both registers and commits, ending with
+/// the CPU. Returns the session and the provider that actually runs it.
+pub(crate) fn open_session(
+    model: &Path,
+    providers: &[ExecutionProvider],
+    intra_threads: Option<usize>,
+) -> Result<(Session, ExecutionProvider)> {
+    let env = environment()?;
+    let mut last_err = String::new();
+    for ep in ExecutionProvider::expand(providers) {
+        match try_open(env, model, ep, intra_threads) {
+            Ok(session) => {
+                tracing::info!(target: "models::runtime", model = %model.display(), provider = %ep, "session ready");
+                return Ok((session, ep));
+            }
+            Err(e) => {
+                tracing::warn!(target: "models::runtime", provider = %ep, error = %e, "provider unavailable, trying the next");
+                last_err = e;
+            }
+        }
+    }
+    Err(Error::Model(format!(
+        "cannot open {}: {last_err}",
+        model.display()
+    )))
+}
+
+fn try_open(
+    env: &Environment,
+    model: &Path,
+    ep: ExecutionProvider,
+    intra_threads: Option<usize>,
+) -> std::result::Result<Session, String> {
+    let mut builder = Session::builder(env).map_err(|e| e.to_string())?;
+    if let Some(n) = intra_threads {
+        builder = builder.with_intra_threads(n).map_err(|e| e.to_string())?;
+    }
+    if let Some(dispatch) = super::provider::dispatch(ep)? {
+        builder = builder
+            .with_execution_providers([dispatch.error_on_failure()])
+            .map_err(|e| e.to_string())?;
+    }
+    builder.commit_from_file(model).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_put_the_env_override_first_and_the_data_dir_last() {
+        let data = Path::new("/nonexistent-data");
+        let c = ort_library_candidates(Some(data));
+        assert_eq!(
+            c.last().map(PathBuf::as_path),
+            Some(data.join("onnxruntime").join(ort_library_name()).as_path())
+        );
+        assert!(c
+            .iter()
+            .any(|p| p.ends_with(Path::new(".cache/onnxruntime").join(ort_library_name()))));
+    }
+}

@@ -1,0 +1,161 @@
+//! Query side: requests, hits with their score details, rank fusion and
+//! grouping of passages into files.
+
+mod fuse;
+mod group;
+mod run;
+
+pub use fuse::{fuse, Candidate, RRF_K};
+pub use group::group_by_file;
+
+use crate::extract::Location;
+use crate::kind::FileKind;
+use crate::lexical::Snippet;
+use serde::{Deserialize, Serialize};
+
+/// Which retrievers to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Keywords only.
+    Bm25,
+    /// Embeddings only.
+    Vector,
+    /// Both, fused by reciprocal rank (falls back to BM25 without an embedder).
+    #[default]
+    Hybrid,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Mode> {
+        match s {
+            "bm25" => Ok(Mode::Bm25),
+            "vector" => Ok(Mode::Vector),
+            "hybrid" => Ok(Mode::Hybrid),
+            other => Err(crate::Error::Input(format!(
+                "unknown mode {other:?}; use bm25, vector or hybrid"
+            ))),
+        }
+    }
+}
+
+/// Restrictions on what may match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Filters {
+    /// Only these kinds (any when empty).
+    pub kinds: Vec<FileKind>,
+    /// Only files below this folder.
+    pub folder: Option<String>,
+    /// Modified at or after (seconds since epoch).
+    pub modified_after: Option<i64>,
+    /// Modified before (seconds since epoch).
+    pub modified_before: Option<i64>,
+}
+
+/// A search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// What the person typed.
+    pub query: String,
+    /// Most files to return.
+    pub limit: usize,
+    /// Retrievers.
+    pub mode: Mode,
+    /// Candidates taken from each retriever.
+    pub candidates: usize,
+    /// Rerank the top fused passages with the cross-encoder, when one is loaded.
+    pub rerank: bool,
+    /// How many fused passages the reranker sees.
+    pub rerank_top: usize,
+    /// Restrictions.
+    pub filters: Filters,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            query: String::new(),
+            limit: 10,
+            mode: Mode::Hybrid,
+            candidates: 100,
+            rerank: true,
+            rerank_top: 30,
+            filters: Filters::default(),
+        }
+    }
+}
+
+impl SearchRequest {
+    /// A request for `query` with defaults.
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchRequest {
+            query: query.into(),
+            ..Default::default()
+        }
+    }
+    /// Sets the result limit.
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+    /// Sets the mode.
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Turns reranking on or off.
+    pub fn with_rerank(mut self, rerank: bool) -> Self {
+        self.rerank = rerank;
+        self
+    }
+    /// Sets the filters.
+    pub fn with_filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
+        self
+    }
+}
+
+/// Why a hit ranks where it does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDetails {
+    /// 1-based rank of the best passage in the BM25 list.
+    pub bm25_rank: Option<usize>,
+    /// Its BM25 score.
+    pub bm25_score: Option<f32>,
+    /// 1-based rank in the vector list.
+    pub vector_rank: Option<usize>,
+    /// Its cosine similarity.
+    pub vector_score: Option<f32>,
+    /// Reciprocal-rank-fusion score.
+    pub fused_score: f32,
+    /// Cross-encoder relevance (sigmoid of the logit), when reranked.
+    pub rerank_score: Option<f32>,
+}
+
+/// One file in the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Catalog file id: what the app uses to open or reveal the file.
+    pub file_id: i64,
+    /// Absolute path.
+    pub path: String,
+    /// Document title.
+    pub title: Option<String>,
+    /// Kind.
+    pub kind: FileKind,
+    /// Modification time, seconds since epoch.
+    pub modified: i64,
+    /// The ranking score: rerank score when reranked, else fused, else BM25.
+    pub score: f32,
+    /// The best passage, as highlighted text.
+    pub snippet: Snippet,
+    /// Where that passage is.
+    pub location: Location,
+    /// The best passage's id.
+    pub passage_id: i64,
+    /// Score details.
+    pub details: ScoreDetails,
+}

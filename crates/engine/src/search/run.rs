@@ -1,0 +1,197 @@
+//! `Engine::search`: lexical + vector → fuse → rerank → group into files.
+
+use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest, RRF_K};
+use crate::catalog::StoredPassage;
+use crate::engine::Engine;
+use crate::lexical::LexicalFilter;
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// Longest snippet shown for a hit, in bytes.
+const SNIPPET_CHARS: usize = 240;
+
+impl Engine {
+    /// Answers a query with files, best first.
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
+        let query = req.query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        if req.limit == 0 {
+            return Err(Error::Input("limit must be at least 1".into()));
+        }
+        if self.opts.read_only {
+            self.lexical.refresh()?;
+        }
+        let embedder = self.embedder();
+        let mode = match (req.mode, &embedder) {
+            (Mode::Vector, None) => {
+                return Err(Error::Input(
+                    "vector search needs an embedder (--embedder DIR)".into(),
+                ))
+            }
+            (Mode::Hybrid, None) => Mode::Bm25,
+            (m, _) => m,
+        };
+        let candidates = req.candidates.max(req.limit);
+
+        let lexical = if mode == Mode::Vector {
+            Vec::new()
+        } else {
+            let _s = tracing::debug_span!(target: "search::lexical", "bm25").entered();
+            let filter = LexicalFilter {
+                kinds: req.filters.kinds.clone(),
+                folder: req.filters.folder.clone(),
+                modified_after: req.filters.modified_after,
+                modified_before: req.filters.modified_before,
+            };
+            self.lexical
+                .search(query, &filter, candidates)?
+                .into_iter()
+                .map(|h| (h.passage_id, h.score))
+                .collect()
+        };
+        let vector = match (&embedder, mode) {
+            (Some(e), Mode::Vector | Mode::Hybrid) => {
+                self.vector_candidates(e.as_ref(), req, candidates)?
+            }
+            _ => Vec::new(),
+        };
+
+        let mut fused = fuse(&lexical, &vector, RRF_K);
+        let passages = {
+            let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
+            self.catalog()?.passages_by_id(&ids)?
+        };
+        // Stale tantivy docs (a crash between commits) have no catalog passage.
+        fused.retain(|c| passages.contains_key(&c.passage_id));
+        if mode == Mode::Bm25 {
+            // With one list, BM25 itself is the clearest score to show.
+            for c in &mut fused {
+                c.fused = c.bm25_score.unwrap_or(c.fused);
+            }
+        }
+        if req.rerank {
+            self.rerank(query, &mut fused, &passages, req.rerank_top)?;
+        }
+        let files = group_by_file(&fused, |p| passages.get(&p).map(|s| s.file_id));
+        self.hits(query, files.into_iter().take(req.limit), &passages)
+    }
+
+    /// The `n` passages nearest the query embedding, filters applied.
+    fn vector_candidates(
+        &self,
+        embedder: &dyn crate::models::Embedder,
+        req: &SearchRequest,
+        n: usize,
+    ) -> Result<Vec<(i64, f32)>> {
+        let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
+        let index = self.vector_index(embedder.id())?;
+        if index.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = embedder.embed_query(req.query.trim())?;
+        let f = &req.filters;
+        let filtered = !f.kinds.is_empty()
+            || f.folder.is_some()
+            || f.modified_after.is_some()
+            || f.modified_before.is_some();
+        if !filtered {
+            return Ok(index.search(&q, n));
+        }
+        // Filters live in the catalog: over-fetch, then keep what passes.
+        let raw = index.search(&q, n * 8);
+        let cat = self.catalog()?;
+        let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
+        let mut out = Vec::new();
+        for (id, score) in raw {
+            let Some(p) = passages.get(&id) else { continue };
+            let Some(file) = cat.file_by_id(p.file_id)? else {
+                continue;
+            };
+            let modified = file.mtime_ns / 1_000_000_000;
+            let folder_ok = f
+                .folder
+                .as_ref()
+                .is_none_or(|d| std::path::Path::new(&file.path).starts_with(d));
+            if (f.kinds.is_empty() || f.kinds.contains(&file.kind))
+                && folder_ok
+                && f.modified_after.is_none_or(|a| modified >= a)
+                && f.modified_before.is_none_or(|b| modified < b)
+            {
+                out.push((id, score));
+                if out.len() == n {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Scores the top `top` candidates with the cross-encoder, in place.
+    fn rerank(
+        &self,
+        query: &str,
+        fused: &mut [Candidate],
+        passages: &HashMap<i64, StoredPassage>,
+        top: usize,
+    ) -> Result<()> {
+        let Some(reranker) = self.reranker() else {
+            return Ok(());
+        };
+        let _s = tracing::debug_span!(target: "search::rerank", "rerank", n = top).entered();
+        let n = top.min(fused.len());
+        let texts: Vec<&str> = fused[..n]
+            .iter()
+            .filter_map(|c| passages.get(&c.passage_id).map(|p| p.text.as_str()))
+            .collect();
+        let scores = reranker.score(query, &texts)?;
+        for (c, s) in fused[..n].iter_mut().zip(scores) {
+            c.rerank = Some(s.score);
+        }
+        Ok(())
+    }
+
+    fn hits(
+        &self,
+        query: &str,
+        files: impl Iterator<Item = (i64, Candidate)>,
+        passages: &HashMap<i64, StoredPassage>,
+    ) -> Result<Vec<Hit>> {
+        let cat = self.catalog()?;
+        let mut out = Vec::new();
+        for (file_id, c) in files {
+            let (Some(file), Some(p)) = (cat.file_by_id(file_id)?, passages.get(&c.passage_id))
+            else {
+                continue;
+            };
+            let snippet = self.lexical.snippet(query, &p.text, SNIPPET_CHARS)?;
+            let mut location = p.location.clone();
+            // Point at the line of the first match, not the passage's first line.
+            if let (Some(line), Some(at)) = (location.line, snippet.first_match) {
+                let before = p.text.get(..at).unwrap_or("");
+                location.line = Some(line + before.matches('\n').count() as u32);
+            }
+            out.push(Hit {
+                file_id,
+                path: file.path,
+                title: file.title,
+                kind: file.kind,
+                modified: file.mtime_ns / 1_000_000_000,
+                score: c.rerank.unwrap_or(c.fused),
+                snippet,
+                location,
+                passage_id: c.passage_id,
+                details: ScoreDetails {
+                    bm25_rank: c.bm25_rank,
+                    bm25_score: c.bm25_score,
+                    vector_rank: c.vector_rank,
+                    vector_score: c.vector_score,
+                    fused_score: c.fused,
+                    rerank_score: c.rerank,
+                },
+            });
+        }
+        Ok(out)
+    }
+}

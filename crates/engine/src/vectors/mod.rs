@@ -1,0 +1,14 @@
+//! Passage embeddings: stored in SQLite keyed by (passage, model), and loaded
+//! into a compact in-memory [`VectorIndex`] for brute-force cosine search.
+//!
+//! Vectors are unit length (the embedder normalises them), so cosine is a dot
+//! product.
+
+mod index;
+mod store;
+
+pub use index::{Quantization, VectorIndex};
+pub use store::{
+    count_vectors, decode_vector, delete_vectors, encode_vector, ensure_schema, load_vector,
+    missing_passages, store_vectors, VECTORS_SCHEMA,
+};

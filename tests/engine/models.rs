@@ -1,0 +1,241 @@
+//! Golden-value tests of the real model paths on real ONNX files.
+
+use crate::support::{have, json, minilm_dir, shared_models};
+use crumb_engine::models::{
+    load_embedder, load_embedder_with, load_reranker, load_reranker_with, resolve_model,
+    ExecutionProvider, ModelOptions, OnnxReranker, OnnxVariant, RerankKind,
+};
+
+const CPU: ExecutionProvider = ExecutionProvider::Cpu;
+
+fn f32s(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+#[test]
+fn minilm_embeddings_match_the_reference_to_1e4() {
+    let dir = minilm_dir();
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let expected = json(&dir.join("expected_embeddings.json"));
+    let items = expected["items"].as_array().expect("items");
+    let texts: Vec<&str> = items
+        .iter()
+        .map(|i| i["text"].as_str().expect("text"))
+        .collect();
+    let embedder = load_embedder(&dir, CPU).expect("load embedder");
+    assert_eq!(embedder.dim(), 384);
+    assert_eq!(embedder.provider(), "cpu");
+    assert_eq!(embedder.id(), "minilm/model");
+    // Batched together, so padding and length sorting are exercised too.
+    let got = embedder.embed_passages(&texts).expect("embed");
+    for (item, v) in items.iter().zip(&got) {
+        let want = f32s(&item["embedding"]);
+        let worst = want
+            .iter()
+            .zip(v)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-4, "{:?}: max abs diff {worst}", item["text"]);
+    }
+    // mxbai-embed-xsmall-v1 has no query prefix, so a query embeds like a passage.
+    let q = embedder.embed_query(texts[1]).expect("query");
+    let diff = q
+        .iter()
+        .zip(&got[1])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(diff < 1e-5);
+}
+
+#[test]
+fn minilm_int8_stays_close_to_fp32() {
+    let dir = minilm_dir();
+    if !have(&dir.join("onnx/model_int8.onnx")) {
+        return;
+    }
+    let fp32 = load_embedder(&dir, CPU).expect("fp32");
+    let int8 = load_embedder_with(
+        &dir,
+        &ModelOptions::new(CPU).with_variant(OnnxVariant::Int8),
+    )
+    .expect("int8");
+    assert_eq!(int8.id(), "minilm/model_int8");
+    let texts = [
+        "Crumb searches your documents offline.",
+        "Die Katze schläft auf dem Sofa.",
+    ];
+    let a = fp32.embed_passages(&texts).expect("fp32 embed");
+    let b = int8.embed_passages(&texts).expect("int8 embed");
+    for (x, y) in a.iter().zip(&b) {
+        let cos: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+        assert!(cos > 0.95, "int8 vs fp32 cosine {cos}");
+    }
+}
+
+#[test]
+fn long_passages_are_truncated_to_the_configured_length() {
+    let dir = minilm_dir();
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let e = load_embedder(&dir, CPU).expect("load");
+    let long = "word ".repeat(5000);
+    let v = e.embed_passages(&[long.as_str(), ""]).expect("embed");
+    let norm: f32 = v[0].iter().map(|x| x * x).sum();
+    assert!((norm - 1.0).abs() < 1e-4);
+    assert_eq!(v[1].len(), 384);
+}
+
+fn check_logits(folder: &str, kind: RerankKind) {
+    let dir = shared_models().join(folder);
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let expected = json(&dir.join("expected_logits.json"));
+    let pairs = expected["pairs"].as_array().expect("pairs");
+    let want = f32s(&expected["logits"]);
+    let r = OnnxReranker::load(&dir, &ModelOptions::new(CPU)).expect("load reranker");
+    assert_eq!(r.kind(), kind);
+    // One query per call is the trait's shape; the reference scored each pair
+    // in one padded batch, so also score all passages of a shared query.
+    for (pair, want) in pairs.iter().zip(&want) {
+        let (q, p) = (pair[0].as_str().expect("q"), pair[1].as_str().expect("p"));
+        let got = crumb_engine::models::Reranker::score(&r, q, &[p]).expect("score");
+        assert!(
+            (got[0].logit - want).abs() < 1e-3,
+            "{q:?}: {} vs {want}",
+            got[0].logit
+        );
+        let sig = 1.0 / (1.0 + (-want).exp());
+        assert!((got[0].score - sig).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn v1_deberta_reranker_reproduces_reference_logits() {
+    check_logits("tiny-deberta-v3-rerank", RerankKind::CrossEncoderV1);
+}
+
+#[test]
+fn v2_qwen_reranker_reproduces_reference_logits() {
+    check_logits("tiny-qwen2-rerank", RerankKind::QwenV2);
+}
+
+#[test]
+fn v2_prompt_tokens_equal_the_reference_ids() {
+    let dir = shared_models().join("tiny-qwen2-rerank");
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let expected = json(&dir.join("expected_logits.json"));
+    let pad = 151643;
+    let want: Vec<u32> = expected["input_ids_0"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|x| x.as_u64().expect("id") as u32)
+        .skip_while(|&id| id == pad)
+        .collect();
+    let pair = &expected["pairs"][0];
+    let r = OnnxReranker::load(&dir, &ModelOptions::new(CPU)).expect("load");
+    let got = r
+        .tokenize_pair(pair[0].as_str().expect("q"), pair[1].as_str().expect("p"))
+        .expect("tokenize");
+    assert_eq!(got, want);
+}
+
+#[test]
+fn v2_batch_with_left_padding_matches_single_scores() {
+    let dir = shared_models().join("tiny-qwen2-rerank");
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let r = load_reranker(dir.to_str().expect("utf8"), CPU).expect("load");
+    let passages = [
+        "short",
+        "a much longer passage about pandas living in China",
+    ];
+    let batch = r.score("panda", &passages).expect("batch");
+    for (p, b) in passages.iter().zip(&batch) {
+        let single = r.score("panda", &[p]).expect("single");
+        assert!((single[0].logit - b.logit).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn xsmall_v1_arch_int8_reranker_runs_on_real_tokenizer() {
+    let dir = shared_models().join("mxbai-rerank-xsmall-v1-arch-random");
+    if !have(&dir.join("onnx/model_quantized.onnx")) {
+        return;
+    }
+    let r = load_reranker(dir.to_str().expect("utf8"), CPU).expect("load");
+    assert_eq!(r.provider(), "cpu");
+    let long = "lorem ipsum ".repeat(600);
+    let scores = r
+        .score(
+            "what is crumb",
+            &["Crumb is a desktop search app.", long.as_str(), ""],
+        )
+        .expect("score");
+    assert_eq!(scores.len(), 3);
+    assert!(scores
+        .iter()
+        .all(|s| s.logit.is_finite() && (0.0..=1.0).contains(&s.score)));
+}
+
+#[test]
+fn the_real_xsmall_config_selects_the_v1_path_at_512_tokens() {
+    let cfg = json(&shared_models().join("mxbai-rerank-xsmall-v1-config/config.json"));
+    let kind = RerankKind::from_model_type(cfg["model_type"].as_str().expect("model_type"));
+    assert_eq!(kind.ok(), Some(RerankKind::CrossEncoderV1));
+    assert_eq!(cfg["max_position_embeddings"].as_u64(), Some(512));
+}
+
+#[test]
+fn a_model_name_resolves_to_the_data_dir_and_unknown_names_fail() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let err =
+        resolve_model("mxbai-rerank-xsmall-v1", Some(data.path())).expect_err("not installed");
+    assert!(err.to_string().contains("crumb models fetch"), "{err}");
+    assert!(resolve_model("no-such-model", Some(data.path())).is_err());
+
+    let src = shared_models().join("tiny-deberta-v3-rerank");
+    if !have(&src.join("onnx/model.onnx")) {
+        return;
+    }
+    let dest = data.path().join("models/mxbai-rerank-xsmall-v1");
+    std::fs::create_dir_all(dest.join("onnx")).expect("mkdir");
+    for f in ["config.json", "tokenizer.json", "onnx/model.onnx"] {
+        std::fs::copy(src.join(f), dest.join(f)).expect("copy");
+    }
+    assert_eq!(
+        resolve_model("mxbai-rerank-xsmall-v1", Some(data.path())).ok(),
+        Some(dest)
+    );
+    let r = load_reranker_with(
+        "mxbai-rerank-xsmall-v1",
+        Some(data.path()),
+        &ModelOptions::new(CPU),
+    )
+    .expect("load by name");
+    assert_eq!(r.id(), "mxbai-rerank-xsmall-v1/model");
+}
+
+#[test]
+fn auto_provider_falls_back_to_the_cpu_and_says_so() {
+    let dir = shared_models().join("tiny-deberta-v3-rerank");
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let r = load_reranker(dir.to_str().expect("utf8"), ExecutionProvider::Auto).expect("load");
+    // This build/machine has no accelerator; a `cuda` build on a GPU says "cuda".
+    if !cfg!(feature = "cuda") {
+        assert_eq!(r.provider(), "cpu");
+    }
+}
