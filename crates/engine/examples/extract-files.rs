@@ -25,7 +25,7 @@ fn main() {
         .position(|a| a == "--timeout")
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(60);
     let options = SandboxOptions::default().with_timeout(Duration::from_secs(timeout));
     let sandbox = if args.iter().any(|a| a == "--in-process") {
         Sandbox::in_process()

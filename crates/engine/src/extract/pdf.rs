@@ -46,20 +46,33 @@ impl Extractor for PdfExtractor {
         }
         let mut blocks = Vec::new();
         let mut total = 0usize;
+        let mut flat: Option<RawDoc> = None;
         for index in 0..count {
-            let mut page = match pages.get(index) {
+            let page = match pages.get(index) {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::debug!(target: "index::extract", "pdf page {index}: {e}");
                     continue;
                 }
             };
+            let mut text = match page.text() {
+                Ok(t) => t.all(),
+                Err(_) => String::new(),
+            };
             if !page.annotations().is_empty() {
-                // Best effort: a page that cannot be flattened still has its own text.
-                let _ = page.flatten();
+                // Form fields and free-text notes only show in their appearance
+                // streams: read the page flattened, as a viewer displays it.
+                let raw = flat.get_or_insert_with(|| RawDoc::open(pdfium, bytes));
+                if let Some(t) = raw.flattened_text(index) {
+                    if !t.trim().is_empty() {
+                        text = t;
+                    }
+                }
+                if text.trim().is_empty() {
+                    text = annotation_text(&page);
+                }
             }
-            let Ok(text) = page.text() else { continue };
-            let text = text.all().replace("\r\n", "\n").replace('\r', "\n");
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
             if text.trim().is_empty() {
                 continue;
             }
@@ -78,6 +91,98 @@ impl Extractor for PdfExtractor {
             )));
         }
         Ok(ExtractedDoc { title, blocks })
+    }
+}
+
+/// Text drawn by a page's annotations (their appearance streams), or else
+/// their field values and comments: the fallback when flattening left the
+/// page without text, as it does for some widgets pdfium cannot flatten.
+fn annotation_text(page: &PdfPage<'_>) -> String {
+    let mut out = String::new();
+    for annot in page.annotations().iter() {
+        let before = out.len();
+        for obj in annot.objects().iter() {
+            if let Some(t) = obj.as_text_object() {
+                out.push_str(t.text().trim());
+                out.push('\n');
+            }
+        }
+        if out[before..].trim().is_empty() {
+            let value = annot
+                .as_form_field()
+                .and_then(|f| f.as_text_field())
+                .and_then(|t| t.value())
+                .or_else(|| annot.contents());
+            if let Some(v) = value {
+                out.push_str(v.trim());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A second, raw pdfium handle on the same bytes, for flattening. pdfium-render's
+/// `PdfPage::flatten` regenerates the page content from the stale page object
+/// afterwards, which throws the flattened annotations away again; pdfium's own
+/// recipe is flatten, close, reload.
+struct RawDoc {
+    bindings: &'static dyn PdfiumLibraryBindings,
+    doc: FPDF_DOCUMENT,
+}
+
+impl RawDoc {
+    fn open(pdfium: &'static Pdfium, bytes: &[u8]) -> RawDoc {
+        let bindings = pdfium.bindings();
+        // SAFETY: pdfium copies nothing and reads `bytes` for the document's
+        // lifetime; `RawDoc` lives inside `extract`, while `bytes` is borrowed.
+        let doc = unsafe { bindings.FPDF_LoadMemDocument64(bytes, None) };
+        RawDoc { bindings, doc }
+    }
+
+    /// The text of page `index` after flattening its annotations for display.
+    fn flattened_text(&self, index: i32) -> Option<String> {
+        if self.doc.is_null() {
+            return None;
+        }
+        let b = self.bindings;
+        // SAFETY: handles are checked for null and closed in reverse order of
+        // opening; the text buffer is sized from pdfium's own count (+1 NUL).
+        unsafe {
+            let page = b.FPDF_LoadPage(self.doc, index);
+            if page.is_null() {
+                return None;
+            }
+            b.FPDFPage_Flatten(page, 0 /* FLAT_NORMALDISPLAY */);
+            b.FPDF_ClosePage(page);
+            let page = b.FPDF_LoadPage(self.doc, index);
+            if page.is_null() {
+                return None;
+            }
+            let text_page = b.FPDFText_LoadPage(page);
+            let mut out = None;
+            if !text_page.is_null() {
+                let n = b.FPDFText_CountChars(text_page);
+                if n > 0 {
+                    let mut buf = vec![0u16; n as usize + 1];
+                    let written = b.FPDFText_GetText(text_page, 0, n, buf.as_mut_ptr());
+                    let len = (written.max(1) as usize - 1).min(n as usize);
+                    out = Some(String::from_utf16_lossy(&buf[..len]));
+                }
+                b.FPDFText_ClosePage(text_page);
+            }
+            b.FPDF_ClosePage(page);
+            out
+        }
+    }
+}
+
+impl Drop for RawDoc {
+    fn drop(&mut self) {
+        if !self.doc.is_null() {
+            // SAFETY: the handle came from FPDF_LoadMemDocument64 and is closed once.
+            unsafe { self.bindings.FPDF_CloseDocument(self.doc) };
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub struct SandboxOptions {
 impl Default for SandboxOptions {
     fn default() -> Self {
         SandboxOptions {
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
             memory_limit: 1 << 30,
             recycle_after: 500,
         }
