@@ -133,7 +133,12 @@ impl Sandbox {
         };
         // A pooled worker may have died while idle: one retry on a fresh one.
         for attempt in 0..2 {
-            let mut w = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            // An idle worker that has exited (killed from outside) is replaced
+            // before anything is written to it: a write to a dead pipe raises
+            // SIGPIPE, fatal in a binary that restores its default action.
+            let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+            let pooled = pooled.and_then(|mut w| w.alive().then_some(w));
+            let mut w = match pooled {
                 Some(w) => w,
                 None => match Worker::spawn(program, args, &self.options) {
                     Ok(w) => w,
@@ -263,6 +268,10 @@ impl Worker {
             stderr_done,
             files: 0,
         })
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Waits for the answer line, skipping anything else the worker printed.
