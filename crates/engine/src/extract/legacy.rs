@@ -1,11 +1,12 @@
-//! Legacy binary Office formats (`.doc`, `.ppt`). No maintained Rust crate
-//! reads their text, so they are recorded as skipped with the reason
-//! "unsupported format" rather than half-parsed. (`.xls` is read by calamine.)
+//! Legacy binary Office formats. `.doc` is read through its piece table
+//! (`doc.rs`); `.ppt` has no maintained reader, so it is recorded as skipped
+//! with the reason "unsupported format" rather than half-parsed. (`.xls` is
+//! read by calamine.)
 
 use super::{ExtractError, ExtractedDoc, Extractor, Limits};
 use crate::kind::FileKind;
 
-/// Refuses legacy Word and PowerPoint files with a clear reason.
+/// Legacy Word (text) and PowerPoint (refused with a clear reason).
 pub struct LegacyOfficeExtractor;
 
 impl Extractor for LegacyOfficeExtractor {
@@ -15,15 +16,13 @@ impl Extractor for LegacyOfficeExtractor {
 
     fn extract(
         &self,
-        _bytes: &[u8],
+        bytes: &[u8],
         name: &str,
-        _limits: &Limits,
+        limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
-        let kind = FileKind::from_path(std::path::Path::new(name));
-        let what = match kind {
-            FileKind::Ppt => "legacy PowerPoint (.ppt)",
-            _ => "legacy Word (.doc)",
-        };
-        Err(ExtractError::Unsupported(what.into()))
+        match FileKind::from_path(std::path::Path::new(name)) {
+            FileKind::Ppt => Err(ExtractError::Unsupported("legacy PowerPoint (.ppt)".into())),
+            _ => super::doc::extract_doc(bytes, limits),
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! they can run in a worker process and under a fuzzer.
 
 mod archive;
+mod doc;
 mod docx;
 mod email;
 mod epub;
