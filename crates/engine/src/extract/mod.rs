@@ -4,6 +4,26 @@
 //! blocks in reading order, each with where it sits (page, line, slide…), so a
 //! hit can point into the document. Extractors work on bytes, not paths, so
 //! they can run in a worker process and under a fuzzer.
+//!
+//! The indexer does not call them directly but through [`Sandbox`]: a pool of
+//! worker processes (any binary whose `main` hands [`worker::WORKER_ARG`] to
+//! [`worker::serve`]), each file under a time and a memory limit, so a hostile
+//! file fails with a reason instead of crashing or stalling indexing:
+//!
+//! ```no_run
+//! use crumb_engine::extract::{worker, Limits, Sandbox, Source};
+//! use crumb_engine::FileKind;
+//! // In main(), before anything else:
+//! if std::env::args().nth(1).as_deref() == Some(worker::WORKER_ARG) {
+//!     std::process::exit(if worker::serve().is_ok() { 0 } else { 1 });
+//! }
+//! let sandbox = Sandbox::current_exe(); // or Sandbox::new(program, args)
+//! let path = std::path::Path::new("report.pdf");
+//! match sandbox.extract(Source::Path(path), FileKind::Pdf, "report.pdf", &Limits::default()) {
+//!     Ok(doc) => println!("{} blocks", doc.blocks.len()),
+//!     Err(reason) => println!("not indexed: {reason}"),
+//! }
+//! ```
 
 mod archive;
 mod doc;
