@@ -13,7 +13,7 @@ pub(crate) const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 
 
 /// A zip archive with a budget of bytes it may still inflate.
 pub(crate) struct Archive<'a> {
-    zip: ZipArchive<Cursor<&'a [u8]>>,
+    zip: Backend<'a>,
     budget: u64,
     limit: u64,
     kind: &'static str,
@@ -29,7 +29,19 @@ impl<'a> Archive<'a> {
         if bytes.starts_with(CFB_MAGIC) {
             return Err(compound_file_error(bytes, kind));
         }
-        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_error(kind, e))?;
+        let zip = match ZipArchive::new(Cursor::new(bytes)) {
+            Ok(z) => Backend::Zip(z),
+            Err(e) => {
+                // A truncated file has lost its central directory at the end,
+                // but the members before the cut can still be read in order.
+                let members = salvage(bytes, limits.max_decompressed_bytes);
+                if members.is_empty() {
+                    return Err(zip_error(kind, e));
+                }
+                tracing::warn!(target: "index::extract", "damaged {kind} zip ({e}); read {} members before the damage", members.len());
+                Backend::Salvaged(members)
+            }
+        };
         Ok(Archive {
             zip,
             budget: limits.max_decompressed_bytes,
@@ -40,19 +52,32 @@ impl<'a> Archive<'a> {
 
     /// Names of all members, in archive order.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.zip.file_names().map(str::to_string).collect()
+        match &self.zip {
+            Backend::Zip(z) => z.file_names().map(str::to_string).collect(),
+            Backend::Salvaged(m) => m.iter().map(|(n, _)| n.clone()).collect(),
+        }
     }
 
     /// True when the archive has a member called `name`.
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.zip.index_for_name(name).is_some()
+        match &self.zip {
+            Backend::Zip(z) => z.index_for_name(name).is_some(),
+            Backend::Salvaged(m) => m.iter().any(|(n, _)| n == name),
+        }
     }
 
     /// Inflates member `name`, charging it to the budget. `Ok(None)` when absent.
     pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, ExtractError> {
         let kind = self.kind;
         let limit = self.limit;
-        let mut file = match self.zip.by_name(name) {
+        let zip = match &mut self.zip {
+            Backend::Zip(z) => z,
+            // Salvaged members were inflated (and charged) when salvaged.
+            Backend::Salvaged(m) => {
+                return Ok(m.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()))
+            }
+        };
+        let mut file = match zip.by_name(name) {
             Ok(f) => f,
             Err(ZipError::FileNotFound) => return Ok(None),
             Err(e) => return Err(zip_error(kind, e)),
@@ -80,6 +105,33 @@ impl<'a> Archive<'a> {
         self.read(name)?
             .ok_or_else(|| ExtractError::corrupt(self.kind, format!("missing part {name}")))
     }
+}
+
+enum Backend<'a> {
+    Zip(ZipArchive<Cursor<&'a [u8]>>),
+    /// Members read one by one from the local headers of a damaged archive.
+    Salvaged(Vec<(String, Vec<u8>)>),
+}
+
+/// Reads members in file order until the data ends or breaks, within `budget`.
+fn salvage(bytes: &[u8], mut budget: u64) -> Vec<(String, Vec<u8>)> {
+    let mut cur = Cursor::new(bytes);
+    let mut out = Vec::new();
+    while let Ok(Some(mut f)) = zip::read::read_zipfile_from_stream(&mut cur) {
+        let name = f.name().to_string();
+        let mut buf = Vec::new();
+        match (&mut f).take(budget + 1).read_to_end(&mut buf) {
+            Ok(_) if (buf.len() as u64) <= budget => {
+                budget -= buf.len() as u64;
+                out.push((name, buf));
+            }
+            _ => break,
+        }
+        if out.len() > 10_000 {
+            break;
+        }
+    }
+    out
 }
 
 fn bomb(name: &str, limit: u64) -> ExtractError {
