@@ -6,11 +6,17 @@ use crumb_engine::extract::{Extractors, Limits};
 use crumb_engine::FileKind;
 
 pub fn run(data: &[u8], kinds: &[(FileKind, &str)]) {
-    let Some((&selector, doc)) = data.split_first() else { return };
+    let Some((&selector, doc)) = data.split_first() else {
+        return;
+    };
     let (kind, name) = kinds[selector as usize % kinds.len()];
     // Smaller limits than the indexer's keep each run fast and within
     // libFuzzer's default 2 GiB RSS limit.
-    let limits = Limits { max_decompressed_bytes: 32 << 20, max_text_chars: 1 << 20, max_depth: 256 };
+    let limits = Limits {
+        max_decompressed_bytes: 32 << 20,
+        max_text_chars: 1 << 20,
+        max_depth: 256,
+    };
     if let Some(ex) = Extractors::default().for_kind(kind) {
         let _ = ex.extract(doc, name, &limits);
     }

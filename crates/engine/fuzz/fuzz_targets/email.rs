@@ -7,5 +7,12 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::run(data, &[(FileKind::Email, "f.eml"), (FileKind::Email, "f.mbox"), (FileKind::Email, "f.msg")]);
+    common::run(
+        data,
+        &[
+            (FileKind::Email, "f.eml"),
+            (FileKind::Email, "f.mbox"),
+            (FileKind::Email, "f.msg"),
+        ],
+    );
 });

@@ -7,5 +7,13 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::run(data, &[(FileKind::Html, "f.html"), (FileKind::Rtf, "f.rtf"), (FileKind::Text, "f.txt"), (FileKind::Markdown, "f.md")]);
+    common::run(
+        data,
+        &[
+            (FileKind::Html, "f.html"),
+            (FileKind::Rtf, "f.rtf"),
+            (FileKind::Text, "f.txt"),
+            (FileKind::Markdown, "f.md"),
+        ],
+    );
 });

@@ -7,5 +7,17 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::run(data, &[(FileKind::Docx, "f.docx"), (FileKind::Pptx, "f.pptx"), (FileKind::Xlsx, "f.xlsx"), (FileKind::Odt, "f.odt"), (FileKind::Odp, "f.odp"), (FileKind::Ods, "f.ods"), (FileKind::Epub, "f.epub"), (FileKind::Xls, "f.xls")]);
+    common::run(
+        data,
+        &[
+            (FileKind::Docx, "f.docx"),
+            (FileKind::Pptx, "f.pptx"),
+            (FileKind::Xlsx, "f.xlsx"),
+            (FileKind::Odt, "f.odt"),
+            (FileKind::Odp, "f.odp"),
+            (FileKind::Ods, "f.ods"),
+            (FileKind::Epub, "f.epub"),
+            (FileKind::Xls, "f.xls"),
+        ],
+    );
 });
