@@ -301,3 +301,13 @@ fn a_hanging_extraction_is_killed_at_the_timeout_and_the_pool_recovers() {
     let patient = sandbox(Duration::from_secs(30), 1 << 30);
     assert!(run(&patient, &path).is_ok());
 }
+
+#[test]
+fn a_program_that_is_not_a_worker_falls_back_to_in_process_extraction() {
+    // `true` exits 0 at once without answering: not a worker.
+    let sb = Sandbox::new("true", Vec::new());
+    let Some(p) = file("generated/utf16le_bom.txt") else {
+        return;
+    };
+    assert!(run(&sb, &p).expect("in-process fallback").text_len() > 10);
+}

@@ -63,6 +63,7 @@ pub struct Sandbox {
     options: SandboxOptions,
     idle: Mutex<Vec<Worker>>,
     local: Extractors,
+    not_a_worker: std::sync::atomic::AtomicBool,
 }
 
 impl Sandbox {
@@ -92,6 +93,7 @@ impl Sandbox {
             options: SandboxOptions::default(),
             idle: Mutex::new(Vec::new()),
             local: Extractors::default(),
+            not_a_worker: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -114,6 +116,9 @@ impl Sandbox {
         let Some((program, args)) = &self.command else {
             return self.extract_locally(source, kind, name, limits);
         };
+        if self.not_a_worker.load(std::sync::atomic::Ordering::Relaxed) {
+            return self.extract_locally(source, kind, name, limits);
+        }
         let req = Request {
             kind,
             name: name.to_string(),
@@ -152,6 +157,12 @@ impl Sandbox {
                 if attempt == 0 && w.files > 0 {
                     continue;
                 }
+                if w.files == 0 && w.exited_cleanly() {
+                    tracing::warn!(target: "index::extract", "{} is not an extraction worker; extracting in-process", program.display());
+                    self.not_a_worker
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    return self.extract_locally(source, kind, name, limits);
+                }
                 return Err(w.crash_reason(kind, &self.options));
             }
             return match w.answer(self.options.timeout) {
@@ -170,6 +181,15 @@ impl Sandbox {
                         "extraction took longer than {} s",
                         self.options.timeout.as_secs()
                     )))
+                }
+                Answer::Died if w.files == 0 && w.exited_cleanly() => {
+                    // A fresh worker that exits 0 without answering is not a
+                    // worker at all (a binary that does not dispatch
+                    // WORKER_ARG): extract in-process from now on.
+                    tracing::warn!(target: "index::extract", "{} is not an extraction worker; extracting in-process", program.display());
+                    self.not_a_worker
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.extract_locally(source, kind, name, limits)
                 }
                 Answer::Died => Err(w.crash_reason(kind, &self.options)),
             };
@@ -292,6 +312,10 @@ impl Worker {
     }
 
     /// Why the worker died, from its exit status and last stderr lines.
+    fn exited_cleanly(&mut self) -> bool {
+        wait_briefly(&mut self.child).is_some_and(|s| s.success())
+    }
+
     fn crash_reason(&mut self, kind: FileKind, options: &SandboxOptions) -> ExtractError {
         let status = wait_briefly(&mut self.child);
         // The stderr reader ends at EOF once the worker is gone; wait for it
