@@ -12,7 +12,8 @@ lib=libpdfium.so
 case "$(uname -s)" in
   Darwin) lib=libpdfium.dylib ;;
 esac
-if [ -s "$dest/$lib" ]; then
+# The stamp records which version is installed so a version bump reinstalls.
+if [ -s "$dest/$lib" ] && [ "$(cat "$dest/VERSION" 2>/dev/null)" = "$version" ]; then
   exit 0
 fi
 command -v python3 >/dev/null || { echo "setup-pdfium: python3 is needed to fetch pdfium" >&2; exit 1; }
@@ -32,4 +33,5 @@ with open(tmp, "wb") as f:
     f.write(data)
 os.replace(tmp, os.path.join(dest, lib))
 PY
+echo "$version" > "$dest/VERSION"
 echo "setup-pdfium: installed $dest/$lib (pypdfium2 $version)"
