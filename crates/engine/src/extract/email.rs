@@ -44,6 +44,12 @@ impl Extractor for EmailExtractor {
 }
 
 fn eml(bytes: &[u8], limits: &Limits, depth: usize) -> Result<ExtractedDoc, ExtractError> {
+    // Some saved messages start with blank padding before the headers.
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    let bytes = &bytes[start..];
     let message = MessageParser::default()
         .parse(bytes)
         .ok_or_else(|| ExtractError::corrupt("e-mail", "no message headers found"))?;
