@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip \
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit quality bench-scifact build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact build clean-cache
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -43,7 +43,7 @@ run: setup
 		echo; $(CARGO_TARGET_DIR)/debug/crumb --help; \
 	fi
 
-test: setup lint unit quality
+test: setup lint unit quality e2e
 
 lint:
 	cargo fmt --all -- --check
@@ -51,6 +51,11 @@ lint:
 
 unit:
 	cargo test --workspace
+	npm test --prefix ui
+
+# The real app window under Xvfb, driven through WebDriver.
+e2e:
+	scripts/e2e.sh
 
 # BM25 quality gate on SciFact (300 test queries): NDCG@10 must stay >= 0.66.
 quality:

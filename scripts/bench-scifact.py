@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--embedder", default="none")
     ap.add_argument("--reranker", default="none")
     ap.add_argument("--rerank-top", default="30")
+    ap.add_argument("--rrf-k", default="5")
+    ap.add_argument("--candidates", default="100")
     ap.add_argument("--work", default=str(ROOT / ".cache/bench/scifact"))
     ap.add_argument("--crumb", default=str(ROOT / "target/release/crumb"))
     ap.add_argument("--min-ndcg", type=float, default=None,
@@ -84,7 +86,7 @@ def main():
         out = subprocess.run(
             [a.crumb, "--data-dir", str(data), "search", "--queries", str(qfile), "--limit", "10",
              "--mode", mode, "--embedder", a.embedder, "--reranker", a.reranker,
-             "--rerank-top", a.rerank_top],
+             "--rerank-top", a.rerank_top, "--rrf-k", a.rrf_k, "--candidates", a.candidates],
             check=True, capture_output=True, text=True).stdout
         elapsed = time.time() - t0
         scores = []

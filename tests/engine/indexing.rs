@@ -246,3 +246,23 @@ fn apply_changes_updates_files_and_folders_by_path() {
     assert!(search(&e, "echo").is_empty(), "ignored folder stays out");
     assert_eq!(names(&search(&e, "foxtrot")), ["fresh.txt"]);
 }
+
+#[test]
+fn retry_failed_rereads_failed_files_even_when_unchanged() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let bad = write(docs.path(), "later.txt", "readable later");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&bad).is_ok() {
+        return; // running as root: permissions do not stop reads
+    }
+    let e = engine(data.path());
+    assert_eq!(index(&e, docs.path()).failed, 1);
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = e
+        .retry_failed(&crumb_engine::progress::NoProgress, &Default::default())
+        .unwrap();
+    assert_eq!(r.indexed, 1);
+    assert_eq!(names(&search(&e, "readable")), ["later.txt"]);
+}

@@ -9,6 +9,7 @@ mod crash;
 mod extract;
 mod extract_support;
 mod fetch;
+mod hybrid;
 mod indexing;
 mod models;
 mod support;

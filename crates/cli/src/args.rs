@@ -87,6 +87,9 @@ pub enum Command {
         /// Fused passages given to the reranker.
         #[arg(long, default_value_t = 30)]
         rerank_top: usize,
+        /// Reciprocal rank fusion's k (tuned on SciFact's train split).
+        #[arg(long, default_value_t = crumb_engine::search::RRF_K)]
+        rrf_k: f32,
         #[command(flatten)]
         models: ModelArgs,
     },
@@ -102,5 +105,7 @@ pub enum Command {
         /// List failed files with their reasons.
         #[arg(long)]
         failed: bool,
+        #[command(flatten)]
+        models: ModelArgs,
     },
 }

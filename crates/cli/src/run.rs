@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             before,
             candidates,
             rerank_top,
+            rrf_k,
             models,
         } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 mode: mode.parse()?,
                 candidates,
                 rerank_top,
+                rrf_k,
                 filters,
                 ..SearchRequest::default()
             };
@@ -102,8 +104,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
         Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
-        Command::Status { json, failed } => {
+        Command::Status {
+            json,
+            failed,
+            models,
+        } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
+            // Loading the models is what tells which provider really runs them.
+            load_models(&engine, &models, &data_dir)?;
             let status = engine.status()?;
             let failures = if failed {
                 engine.failed_files()?

@@ -339,14 +339,47 @@ impl Lexical {
                 first_match: None,
             });
         }
-        Ok(Snippet {
+        let mut snippet = Snippet {
             text: s.fragment().to_string(),
             highlights: s.highlighted().iter().map(|r| (r.start, r.end)).collect(),
             first_match: s
                 .highlighted()
                 .first()
                 .map(|r| s.fragment_range().start + r.start),
-        })
+        };
+        lead_with_match(&mut snippet);
+        Ok(snippet)
+    }
+}
+
+/// Context kept before the first match, in bytes. A result list shows a line
+/// or two of each snippet, so the match must come early.
+const LEAD_CONTEXT: usize = 48;
+
+/// Drops the start of a snippet whose first match sits far in, at a word
+/// boundary, marking the cut with an ellipsis.
+fn lead_with_match(snippet: &mut Snippet) {
+    let Some(&(first, _)) = snippet.highlights.first() else {
+        return;
+    };
+    if first <= LEAD_CONTEXT + 16 {
+        return;
+    }
+    let mut cut = first - LEAD_CONTEXT;
+    while !snippet.text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    // Start at the next word (or line) so no word is cut in half.
+    if let Some(ws) = snippet.text[cut..first].find(char::is_whitespace) {
+        cut += ws;
+        cut += snippet.text[cut..first].len() - snippet.text[cut..first].trim_start().len();
+    }
+    let prefix = "…";
+    snippet.text = format!("{prefix}{}", &snippet.text[cut..]);
+    let shift = prefix.len() as isize - cut as isize;
+    for (s, e) in &mut snippet.highlights {
+        *s = (*s as isize + shift) as usize;
+        *e = (*e as isize + shift) as usize;
     }
 }
 
@@ -362,4 +395,26 @@ fn head(text: &str, max_chars: usize) -> String {
     let slice = &text[..cut];
     let end = slice.rfind(char::is_whitespace).unwrap_or(cut);
     format!("{}…", slice[..end].trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_match_is_pulled_to_the_front_of_the_snippet() {
+        let text = "Tomatoes against the south wall, beans on the trellis, lettuce in the shade of the apple tree. Water deeply twice a week.";
+        let at = text.find("Water").unwrap();
+        let mut s = Snippet {
+            text: text.into(),
+            highlights: vec![(at, at + 5)],
+            first_match: Some(at),
+        };
+        lead_with_match(&mut s);
+        assert!(s.text.starts_with('…'));
+        let (a, b) = s.highlights[0];
+        assert_eq!(&s.text[a..b], "Water");
+        assert!(a <= LEAD_CONTEXT + "…".len());
+        assert!(!s.text[3..].starts_with(char::is_whitespace));
+    }
 }

@@ -193,6 +193,15 @@ impl Catalog {
         Ok(())
     }
 
+    /// Forgets what is known of a file's content so the next pass re-reads it.
+    pub fn forget_content(&self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE files SET size = -1, mtime_ns = -1, hash = NULL WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
     /// Deletes files (and, by cascade, their passages and vectors), recording
     /// them for removal from the lexical index in the same transaction.
     pub fn delete_files(&mut self, ids: &[i64]) -> Result<()> {

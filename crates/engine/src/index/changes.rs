@@ -98,6 +98,24 @@ impl Engine {
         Ok(report)
     }
 
+    /// Tries every failed file again, even if it has not changed (after an
+    /// upgrade that reads a format better, or a file that was locked).
+    pub fn retry_failed(
+        &self,
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+    ) -> Result<IndexReport> {
+        let paths: Vec<PathBuf> = {
+            let cat = self.catalog()?;
+            let failed = cat.files_with_status(crate::catalog::FileStatus::Failed)?;
+            for f in &failed {
+                cat.forget_content(f.id)?;
+            }
+            failed.into_iter().map(|f| PathBuf::from(f.path)).collect()
+        };
+        self.apply_changes(&paths, progress, cancel)
+    }
+
     /// Removes catalog entries for paths (files, or folders and all below).
     fn remove_paths(&self, paths: &[String], report: &mut IndexReport) -> Result<()> {
         if paths.is_empty() {

@@ -70,6 +70,8 @@ pub struct SearchRequest {
     pub rerank: bool,
     /// How many fused passages the reranker sees.
     pub rerank_top: usize,
+    /// Reciprocal rank fusion's k.
+    pub rrf_k: f32,
     /// Restrictions.
     pub filters: Filters,
 }
@@ -83,6 +85,7 @@ impl Default for SearchRequest {
             candidates: 100,
             rerank: true,
             rerank_top: 30,
+            rrf_k: RRF_K,
             filters: Filters::default(),
         }
     }

@@ -1,6 +1,6 @@
 //! `Engine::search`: lexical + vector → fuse → rerank → group into files.
 
-use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest, RRF_K};
+use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest};
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
 use crate::lexical::LexicalFilter;
@@ -58,7 +58,7 @@ impl Engine {
             _ => Vec::new(),
         };
 
-        let mut fused = fuse(&lexical, &vector, RRF_K);
+        let mut fused = fuse(&lexical, &vector, req.rrf_k);
         let passages = {
             let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
             self.catalog()?.passages_by_id(&ids)?

@@ -1,0 +1,131 @@
+//! The Tauri commands: each a short hand-off to `AppState` or the engine.
+//! Errors cross as `{ code, message }`. Engine work runs on the blocking pool
+//! so the window's event loop never waits on an index.
+
+use crate::error::{coded, wire, CmdResult};
+use crate::indexer::IndexingState;
+use crate::models::RerankerModel;
+use crate::settings::Settings;
+use crate::state::{AppState, Boot, FailedFile, SearchArgs};
+use crumb_engine::{Hit, Status};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+
+/// Runs `f` with the app state on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    app: AppHandle,
+    f: impl FnOnce(&AppState) -> CmdResult<T> + Send + 'static,
+) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(move || f(app.state::<AppState>().inner()))
+        .await
+        .map_err(|e| coded("bug", format!("worker failed: {e}")))?
+}
+
+#[tauri::command]
+pub fn boot(state: State<'_, AppState>) -> Boot {
+    state.boot()
+}
+
+#[tauri::command]
+pub async fn search(app: AppHandle, args: SearchArgs, seq: u64) -> CmdResult<Vec<Hit>> {
+    blocking(app, move |s| s.search(args, seq)).await
+}
+
+/// Opens a file the window was shown, by index id: never by a path the
+/// webview sends.
+#[tauri::command]
+pub fn open_hit(app: AppHandle, state: State<'_, AppState>, file_id: i64) -> CmdResult<()> {
+    let path = state.host.served_path(file_id)?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| coded("open", format!("cannot open {}: {e}", path.display())))
+}
+
+/// Shows a file the window was shown in the file manager, by index id.
+#[tauri::command]
+pub fn reveal_hit(app: AppHandle, state: State<'_, AppState>, file_id: i64) -> CmdResult<()> {
+    let path = state.host.served_path(file_id)?;
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .map_err(|e| coded("open", format!("cannot reveal {}: {e}", path.display())))
+}
+
+#[tauri::command]
+pub async fn status(app: AppHandle) -> CmdResult<Status> {
+    blocking(app, |s| s.status()).await
+}
+
+#[tauri::command]
+pub async fn failed_files(app: AppHandle) -> CmdResult<Vec<FailedFile>> {
+    blocking(app, |s| s.failed_files()).await
+}
+
+#[tauri::command]
+pub fn retry_failed(state: State<'_, AppState>) -> CmdResult<()> {
+    state.start_indexing()
+}
+
+#[tauri::command]
+pub fn start_indexing(state: State<'_, AppState>) -> CmdResult<()> {
+    state.start_indexing()
+}
+
+#[tauri::command]
+pub fn pause_indexing(state: State<'_, AppState>) {
+    state.indexer.pause()
+}
+
+#[tauri::command]
+pub fn indexing_state(state: State<'_, AppState>) -> IndexingState {
+    state.indexer.state()
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> Settings {
+    state.settings()
+}
+
+#[tauri::command]
+pub async fn save_settings(app: AppHandle, settings: Settings) -> CmdResult<Settings> {
+    let handle = app.clone();
+    let (old, new) = blocking(app, move |s| s.save_settings(settings)).await?;
+    crate::desktop::apply(&handle, &old, &new).map_err(wire)?;
+    Ok(new)
+}
+
+/// The native folder dialog, run from Rust so the webview needs no dialog
+/// permission of its own.
+#[tauri::command]
+pub async fn pick_folder(app: AppHandle) -> CmdResult<Option<String>> {
+    let picked =
+        tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
+            .await
+            .map_err(|e| coded("bug", format!("dialog failed: {e}")))?;
+    Ok(picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.to_string_lossy().into_owned()))
+}
+
+#[tauri::command]
+pub fn reranker_models(state: State<'_, AppState>) -> Vec<RerankerModel> {
+    state.reranker_models()
+}
+
+#[tauri::command]
+pub fn model_problems(state: State<'_, AppState>) -> Vec<String> {
+    state.model_problems()
+}
+
+/// Starts fetching a model; progress arrives as `model-download` events.
+#[tauri::command]
+pub fn download_model(app: AppHandle, id: String) -> CmdResult<()> {
+    if !crate::models::is_known(&id) {
+        return Err(coded("input", format!("unknown model {id:?}")));
+    }
+    std::thread::Builder::new()
+        .name("crumb-download".into())
+        .spawn(move || crate::loader::download_and_report(&app, &id))
+        .map(|_| ())
+        .map_err(|e| coded("bug", format!("cannot start download: {e}")))
+}

@@ -1,0 +1,295 @@
+// End-to-end test of the real Crumb window, driven through tauri-driver and
+// WebKitWebDriver. Run it under Xvfb via scripts/e2e.sh.
+//
+// Flow: temp config + data dirs -> first-run screen -> add the fixture folder
+// in Settings -> wait for indexing -> search -> expected file first -> "why
+// this result" -> switch the reranker model -> progress bar during a bigger
+// re-index -> hostile documents render as text -> dark mode screenshots.
+
+import { spawn, execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver } from "./webdriver.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const app = resolve(process.env.CRUMB_APP ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug/crumb-app"));
+const artifacts = resolve(process.env.CRUMB_E2E_ARTIFACTS ?? join(root, "target/e2e-artifacts"));
+const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
+const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+
+let passed = 0;
+let failed = 0;
+const results = [];
+async function step(name, f) {
+  const t0 = Date.now();
+  try {
+    await f();
+    passed++;
+    results.push(`ok   ${name} (${Date.now() - t0} ms)`);
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    results.push(`FAIL ${name}: ${e.message}`);
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    await shot(`fail-${name.replace(/\W+/g, "-")}`).catch(() => {});
+    throw e;
+  }
+}
+
+let currentWd = null;
+async function shot(name) {
+  // WebDriver screenshots can be stale under Xvfb: grab the X11 screen instead.
+  mkdirSync(artifacts, { recursive: true });
+  const out = join(artifacts, `${name}.png`);
+  // Park the pointer in a corner so no hover tooltip is in the picture, and
+  // let the compositor catch up with the last DOM change.
+  if (currentWd) {
+    await currentWd
+      .call("POST", "/actions", { actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerMove", duration: 0, x: 0, y: 0, origin: "viewport" }] }] })
+      .catch(() => {});
+  }
+  await sleep(400);
+  execFileSync("import", ["-window", "root", "-trim", "+repage", out], { stdio: "ignore" });
+  if (currentWd) {
+    const png = await currentWd.call("GET", "/screenshot").catch(() => null);
+    if (png) writeFileSync(join(artifacts, `wd-${name}.png`), Buffer.from(png, "base64"));
+  }
+  return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- temp world ----------------------------------------------------------
+if (!existsSync(app)) throw new Error(`app binary not found: ${app} (build it first)`);
+const world = mkdtempSync(join(tmpdir(), "crumb-e2e-"));
+const configDir = join(world, "config");
+const dataDir = join(world, "data");
+const docs = join(world, "docs");
+const bulk = join(world, "bulk");
+cpSync(join(here, "fixtures"), docs, { recursive: true });
+// Two reranker folders so Settings has something to switch between. A tiny
+// real DeBERTa reranker from ../shared loads through the real code path; if
+// it is not there, placeholder folders still let Settings switch (the load
+// error then shows in Settings, which is fine for this test).
+const shared = resolve(process.env.CRUMB_SHARED ?? join(root, "../shared"));
+const tiny = join(shared, "models/tiny-deberta-v3-rerank");
+for (const id of ["mxbai-rerank-xsmall-v1", "mxbai-rerank-base-v1"]) {
+  const d = join(dataDir, "models", id);
+  if (existsSync(join(tiny, "config.json"))) {
+    cpSync(tiny, d, { recursive: true });
+  } else {
+    mkdirSync(d, { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "model.onnx"]) writeFileSync(join(d, f), "{}");
+  }
+}
+// Enough files that the progress bar is on screen for a while.
+mkdirSync(bulk);
+const words = "river stone lantern orchard meadow harbour copper violet thunder quill".split(" ");
+for (let i = 0; i < 2500; i++) {
+  const body = Array.from({ length: 60 }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(" ");
+  writeFileSync(join(bulk, `note-${String(i).padStart(4, "0")}.txt`), `Bulk note ${i}\n${body}\n`);
+}
+rmSync(artifacts, { recursive: true, force: true });
+mkdirSync(artifacts, { recursive: true });
+
+const env = {
+  ...process.env,
+  CRUMB_CONFIG_DIR: configDir,
+  CRUMB_DATA_DIR: dataDir,
+  CRUMB_SUGGESTED_FOLDER: docs,
+  RUST_LOG: process.env.RUST_LOG ?? "info",
+};
+
+async function withApp(extraEnv, f) {
+  const log = join(artifacts, `app-${Date.now()}.log`);
+  const driver = spawn(driverBin, ["--port", String(port)], { env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const chunks = [];
+  driver.stdout.on("data", (d) => chunks.push(d));
+  driver.stderr.on("data", (d) => chunks.push(d));
+  const wd = new WebDriver(`http://127.0.0.1:${port}`);
+  try {
+    await wd.until("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 15000, 200);
+    await wd.start(app);
+    currentWd = wd;
+    await wd.until("the window to boot", () => wd.exec("return document.body.dataset.ready === 'true'"), 30000);
+    await f(wd);
+  } finally {
+    currentWd = null;
+    await wd.stop();
+    // Kill tauri-driver by its PID, never by name.
+    driver.kill("SIGTERM");
+    await sleep(500);
+    if (driver.exitCode === null) driver.kill("SIGKILL");
+    writeFileSync(log, Buffer.concat(chunks));
+  }
+}
+
+const firstName = (wd) => wd.exec("const n = document.querySelector('#results .result .name'); return n ? n.textContent : null");
+const indexingIdle = (wd) =>
+  wd.exec("const s = document.getElementById('index-strip'); return s.dataset.running !== 'true'");
+
+async function search(wd, q) {
+  const input = await wd.find("#q");
+  await wd.clear(input);
+  await wd.type(input, q);
+  await wd.until(`results for "${q}"`, () =>
+    wd.exec("return document.body.dataset.phase === 'done' && document.body.dataset.query === arguments[0] && document.querySelectorAll('#results .result').length > 0", [q]),
+  );
+}
+
+async function main() {
+  await withApp({}, async (wd) => {
+    await step("first run shows the welcome screen", async () => {
+      await wd.until("welcome", () => wd.exec("return document.getElementById('empty').dataset.state === 'welcome'"));
+      const text = await wd.text(await wd.find("#empty"));
+      if (!text.includes("Welcome to Crumb")) throw new Error(`unexpected: ${text}`);
+      await shot("01-welcome-light");
+    });
+
+    await step("add the fixture folder in Settings and index it", async () => {
+      await wd.clickCss("#choose-folders");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      const path = await wd.find("#folder-path");
+      await wd.type(path, docs);
+      await wd.clickCss("#folder-add-path");
+      await wd.until("folder listed", async () => (await wd.text(await wd.find("#folder-list"))).includes("docs"));
+      await shot("02-settings-light");
+      await wd.clickCss("#settings-close");
+      await wd.until("indexing to finish", async () => (await indexingIdle(wd)) && (await wd.exec("return document.getElementById('empty').dataset.state === 'ready'")), 60000);
+    });
+
+    await step("a query puts the expected file first", async () => {
+      await search(wd, "sourdough starter feeding");
+      const name = await firstName(wd);
+      if (name !== "sourdough-starter.md") throw new Error(`first result was ${name}`);
+      const marks = await wd.exec("return [...document.querySelectorAll('#results .result')[0].querySelectorAll('mark')].map(m => m.textContent.toLowerCase())");
+      if (!marks.some((m) => m.includes("starter") || m.includes("sourdough"))) throw new Error(`no highlighted terms: ${marks}`);
+      await shot("03a-result-light");
+      // A broader query for a fuller picture of the list.
+      await search(wd, "water");
+      await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
+      await shot("03-results-light");
+      await search(wd, "sourdough starter feeding");
+    });
+
+    await step("why this result shows the score details", async () => {
+      await wd.clickCss("#results .result.selected .why-btn");
+      await wd.until("why panel", () => wd.exec("return !document.getElementById('why').hidden"));
+      const bm25 = await wd.text(await wd.find("#why-bm25"));
+      const fused = await wd.text(await wd.find("#why-fused"));
+      if (!/^#\d+$/.test(bm25)) throw new Error(`bm25 rank: ${bm25}`);
+      if (!/^\d+\.\d{3}$/.test(fused)) throw new Error(`fused score: ${fused}`);
+      await shot("04-why-light");
+    });
+
+    await step("switch the reranker model in Settings", async () => {
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      const radio = await wd.find("#model-mxbai-rerank-base-v1");
+      await wd.click(radio);
+      await wd.until("setting saved", () => {
+        const s = JSON.parse(readFileSync(join(configDir, "settings.json"), "utf8"));
+        return s.reranker === "mxbai-rerank-base-v1";
+      });
+      const checked = await wd.exec("return document.getElementById('model-mxbai-rerank-base-v1').checked");
+      if (existsSync(join(tiny, "config.json"))) {
+        // Real model files: the switch must load the new reranker, no restart.
+        await wd.until("new reranker in use", () => wd.exec("return document.getElementById('provider-in-use').textContent.includes('mxbai-rerank-base-v1')"), 30000);
+      }
+      await wd.exec("document.getElementById('models').scrollIntoView({ block: 'center' })");
+      await wd.until("toast gone", () => wd.exec("return document.getElementById('toast').hidden"), 5000);
+      if (!checked) throw new Error("radio not checked after save");
+      await shot("05-models-light");
+    });
+
+    await step("the progress bar shows during a re-index", async () => {
+      const path = await wd.find("#folder-path");
+      await wd.type(path, bulk);
+      await wd.clickCss("#folder-add-path");
+      await wd.clickCss("#settings-close");
+      const seen = await wd.until(
+        "progress bar",
+        () => wd.exec(`const s = document.getElementById('index-strip');
+          const p = document.getElementById('index-progress');
+          return !s.hidden && s.dataset.running === 'true' ? document.getElementById('index-label').textContent + ' | ' + (p.hasAttribute('value') ? p.value : 'indeterminate') : null`),
+        30000,
+        50,
+      );
+      console.log(`     progress: ${seen}`);
+      await shot("06-indexing-light");
+      await wd.until("re-index to finish", () => indexingIdle(wd), 240000, 250);
+    });
+
+    await step("documents with script and img payloads render as text", async () => {
+      await search(wd, "payload");
+      const r = await wd.exec(`const list = document.getElementById('results');
+        return { text: list.textContent, scripts: list.querySelectorAll('script').length,
+                 imgs: list.querySelectorAll('img').length, pwned: window.__crumbPwned ?? null }`);
+      if (r.scripts !== 0 || r.imgs !== 0) throw new Error(`elements injected: ${JSON.stringify(r)}`);
+      if (r.pwned !== null) throw new Error(`payload ran: ${r.pwned}`);
+      if (!r.text.includes("<script>") && !r.text.includes("<img")) throw new Error(`payload text not shown: ${r.text.slice(0, 300)}`);
+      await shot("07-payload-light");
+    });
+
+    await step("the type filter and the no-match state", async () => {
+      await wd.clickCss("#f-kind option[value='html']");
+      await wd.until("html only", () =>
+        wd.exec("const k = [...document.querySelectorAll('#results .result .badge')].map(b => b.textContent); return document.body.dataset.phase === 'done' && k.length === 1 && k[0] === 'HTML'"),
+      );
+      await wd.clickCss("#f-kind option[value='']");
+      await wd.until("both again", () => wd.exec("return document.body.dataset.phase === 'done' && document.querySelectorAll('#results .result').length === 2"));
+      const input = await wd.find("#q");
+      await wd.clear(input);
+      await wd.type(input, "xylophonequartz");
+      await wd.until("no-match state", () => wd.exec("return document.getElementById('empty').dataset.state === 'no-match'"));
+      await shot("07b-no-match-light");
+      await search(wd, "payload");
+    });
+
+    await step("arrow keys move the selection", async () => {
+      const sel = () => wd.exec("const r = document.querySelector('#results .result.selected'); return r ? r.dataset.index : null");
+      if ((await sel()) !== "0") throw new Error(`first row not selected: ${await sel()}`);
+      await wd.type(await wd.find("#q"), "\uE015");
+      await wd.until("second row selected", async () => (await sel()) === "1", 5000);
+      await wd.type(await wd.find("#q"), "\uE013");
+      await wd.until("first row selected", async () => (await sel()) === "0", 5000);
+    });
+
+    await step("Esc clears the search", async () => {
+      await wd.type(await wd.find("#q"), "\uE00C");
+      await wd.until("cleared", () => wd.exec("return document.getElementById('q').value === '' && document.querySelectorAll('#results .result').length === 0"));
+    });
+  });
+
+  // Dark mode: GTK's dark variant drives prefers-color-scheme in WebKitGTK.
+  await withApp({ GTK_THEME: "Adwaita:dark" }, async (wd) => {
+    await step("dark mode follows the system", async () => {
+      const dark = await wd.exec("return matchMedia('(prefers-color-scheme: dark)').matches");
+      await wd.until("index ready", () => wd.exec("return document.getElementById('empty').dataset.state === 'ready'"), 60000);
+      await search(wd, "water");
+      await shot("08-results-dark");
+      await search(wd, "sourdough starter feeding");
+      await wd.clickCss("#results .result.selected .why-btn");
+      await shot("09-why-dark");
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      await shot("10-settings-dark");
+      if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
+    });
+  });
+}
+
+try {
+  await main();
+} catch {
+  // Reported by step(); fall through to the summary.
+} finally {
+  writeFileSync(join(artifacts, "results.txt"), results.join("\n") + "\n");
+  if (!process.env.CRUMB_E2E_KEEP) rmSync(world, { recursive: true, force: true });
+  console.log(`\n${passed} passed, ${failed} failed`);
+  console.log(`artifacts: ${artifacts}`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}

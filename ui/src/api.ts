@@ -1,0 +1,177 @@
+// Typed wrappers around the app's Tauri commands and events. The webview can
+// call nothing else: capabilities grant only these commands.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { Range } from "./highlight";
+
+/** Score details: why a hit ranks where it does. */
+export interface ScoreDetails {
+  bm25_rank: number | null;
+  bm25_score?: number | null;
+  vector_rank: number | null;
+  vector_score?: number | null;
+  fused_score: number | null;
+  rerank_score: number | null;
+}
+
+/** Where in the file the best passage is. */
+export interface Location {
+  page?: number | null;
+  line?: number | null;
+  label?: string | null;
+}
+
+/** One search result: a file and its best passage. */
+export interface Hit {
+  file_id: number;
+  path: string;
+  title: string | null;
+  kind: string;
+  /** Seconds since the Unix epoch. */
+  modified: number;
+  score: number;
+  snippet: { text: string; highlights: Range[] };
+  location: Location;
+  passage_id: number;
+  details: ScoreDetails;
+}
+
+export type SearchMode = "bm25" | "vector" | "hybrid";
+
+export interface SearchArgs {
+  query: string;
+  limit: number;
+  mode: SearchMode;
+  rerank: boolean;
+  kinds: string[];
+  folder: string | null;
+  /** Seconds since the Unix epoch. */
+  modified_after: number | null;
+  modified_before: number | null;
+}
+
+/** Progress as the engine reports it (`IndexingStep`). */
+export type IndexingStep =
+  | { step: "repairing" }
+  | { step: "crawling"; seen: number }
+  | { step: "indexing"; done: number; total: number; current: string }
+  | { step: "embedding"; done: number; total: number }
+  | { step: "committing" }
+  | { step: "done" };
+
+/** What the indexing job is doing, as the shell reports it. */
+export interface IndexingState {
+  running: boolean;
+  paused: boolean;
+  step: IndexingStep | null;
+  last_error: WireError | null;
+}
+
+export interface KindCounts {
+  indexed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface ModelInUse {
+  role: string;
+  id: string;
+  provider: string;
+}
+
+export interface Status {
+  files_indexed: number;
+  files_failed: number;
+  files_skipped: number;
+  passages: number;
+  vectors: number;
+  by_type: Record<string, KindCounts>;
+  models: ModelInUse[];
+}
+
+export interface FailedFile {
+  path: string;
+  reason: string;
+}
+
+export interface Settings {
+  folders: string[];
+  exclusions: string[];
+  reranker: string;
+  provider: string;
+  rerank_enabled: boolean;
+  rerank_candidates: number;
+  shortcut: string;
+  start_hidden_at_login: boolean;
+}
+
+export interface RerankerModel {
+  id: string;
+  label: string;
+  size_mb: number;
+  installed: boolean;
+  bundled: boolean;
+  latency_ms: number | null;
+}
+
+export interface Boot {
+  read_only: boolean;
+  settings: Settings;
+  first_run: boolean;
+  has_index: boolean;
+  suggested_folder: string | null;
+  indexing: IndexingState;
+  data_dir: string;
+  home: string | null;
+}
+
+export interface DownloadProgress {
+  id: string;
+  done: number;
+  total: number;
+  error: string | null;
+}
+
+/** An error as it crosses from Rust: `{ code, message }`. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+export function isWireError(e: unknown): e is WireError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export function errorMessage(e: unknown): string {
+  if (isWireError(e)) return e.message;
+  return String(e);
+}
+
+export const api = {
+  boot: () => invoke<Boot>("boot"),
+  search: (args: SearchArgs, seq: number) => invoke<Hit[]>("search", { args, seq }),
+  openHit: (fileId: number) => invoke<void>("open_hit", { fileId }),
+  revealHit: (fileId: number) => invoke<void>("reveal_hit", { fileId }),
+  status: () => invoke<Status>("status"),
+  failedFiles: () => invoke<FailedFile[]>("failed_files"),
+  retryFailed: () => invoke<void>("retry_failed"),
+  startIndexing: () => invoke<void>("start_indexing"),
+  pauseIndexing: () => invoke<void>("pause_indexing"),
+  indexingState: () => invoke<IndexingState>("indexing_state"),
+  getSettings: () => invoke<Settings>("get_settings"),
+  saveSettings: (settings: Settings) => invoke<Settings>("save_settings", { settings }),
+  pickFolder: () => invoke<string | null>("pick_folder"),
+  models: () => invoke<RerankerModel[]>("reranker_models"),
+  downloadModel: (id: string) => invoke<void>("download_model", { id }),
+  modelProblems: () => invoke<string[]>("model_problems"),
+};
+
+export const events = {
+  onIndexing: (f: (s: IndexingState) => void): Promise<UnlistenFn> =>
+    listen<IndexingState>("indexing", (e) => f(e.payload)),
+  onModelDownload: (f: (p: DownloadProgress) => void): Promise<UnlistenFn> =>
+    listen<DownloadProgress>("model-download", (e) => f(e.payload)),
+  onModelsLoaded: (f: () => void): Promise<UnlistenFn> => listen("models-loaded", () => f()),
+  onFocusSearch: (f: () => void): Promise<UnlistenFn> => listen("focus-search", () => f()),
+};

@@ -1,0 +1,288 @@
+// Wires the search window together: input, filters, results, the "why" panel,
+// indexing status and settings.
+
+import "./style.css";
+import { api, errorMessage, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings } from "./api";
+import { byId } from "./dom";
+import { renderEmpty } from "./empty";
+import { IndexingStrip } from "./indexing";
+import { followSelection } from "./ranking";
+import { renderResults, renderWhy } from "./results";
+import { SearchController, type Phase } from "./search";
+import { SettingsPanel } from "./settings";
+import { keystroke, painted } from "./timings";
+
+const KINDS: [string, string][] = [
+  ["pdf", "PDF"], ["docx", "Word"], ["xlsx", "Excel"], ["pptx", "PowerPoint"], ["odt", "OpenDocument text"],
+  ["epub", "EPUB"], ["html", "HTML"], ["markdown", "Markdown"], ["text", "Text"], ["code", "Code"],
+  ["email", "E-mail"], ["rtf", "RTF"], ["doc", "Word (legacy)"], ["xls", "Excel (legacy)"], ["ppt", "PowerPoint (legacy)"],
+];
+
+const el = {
+  q: byId<HTMLInputElement>("q"),
+  kind: byId<HTMLSelectElement>("f-kind"),
+  folder: byId<HTMLSelectElement>("f-folder"),
+  date: byId<HTMLSelectElement>("f-date"),
+  count: byId("result-count"),
+  results: byId<HTMLUListElement>("results"),
+  empty: byId("empty"),
+  why: byId("why"),
+  rerank: byId("rerank-indicator"),
+  toast: byId("toast"),
+  pause: byId<HTMLButtonElement>("pause-btn"),
+};
+
+const state = {
+  boot: null as Boot | null,
+  settings: null as Settings | null,
+  hits: [] as Hit[],
+  selected: -1,
+  reranked: false,
+  whyOpen: false,
+  /** The user moved the selection for this query: keep it on their file. */
+  userMoved: false,
+  query: "",
+  error: null as string | null,
+  filesIndexed: 0,
+  indexing: { running: false, paused: false, step: null, last_error: null } as IndexingState,
+};
+
+let toastTimer: ReturnType<typeof setTimeout> | null = null;
+function toast(msg: string): void {
+  el.toast.textContent = msg;
+  el.toast.hidden = false;
+  if (toastTimer) clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.toast.hidden = true), 2200);
+}
+
+function filtered(): boolean {
+  return el.kind.value !== "" || el.folder.value !== "" || el.date.value !== "";
+}
+
+function searchArgs(): SearchArgs {
+  const days = Number(el.date.value);
+  const s = state.settings;
+  return {
+    query: el.q.value,
+    limit: 50,
+    mode: "hybrid",
+    rerank: s?.rerank_enabled ?? true,
+    kinds: el.kind.value ? [el.kind.value] : [],
+    folder: el.folder.value || null,
+    modified_after: days > 0 ? Math.floor(Date.now() / 1000) - days * 86400 : null,
+    modified_before: null,
+  };
+}
+
+const callbacks = {
+  select: (i: number) => select(i),
+  open: (i: number) => openHit(i, false),
+  why: (i: number) => {
+    select(i);
+    toggleWhy(true);
+  },
+};
+
+function paint(): void {
+  renderResults(el.results, state.hits, state.selected, state.boot?.home ?? null, callbacks);
+  el.results.dataset.reranked = String(state.reranked);
+  el.count.textContent = state.hits.length > 0 ? `${state.hits.length} result${state.hits.length === 1 ? "" : "s"}` : "";
+  if (state.hits.length > 0) {
+    el.empty.replaceChildren();
+    el.empty.dataset.state = "results";
+  } else {
+    renderEmpty(
+      el.empty,
+      {
+        query: state.query,
+        filtered: filtered(),
+        filesIndexed: state.filesIndexed,
+        indexing: state.indexing.running,
+        hasFolders: (state.settings?.folders.length ?? 0) > 0,
+        firstRun: state.boot?.first_run ?? false,
+        suggestedFolder: state.boot?.suggested_folder ?? null,
+        error: state.error,
+      },
+      {
+        indexSuggested: () => void indexSuggested(),
+        openSettings: () => void settings.open(),
+        clearFilters: () => {
+          el.kind.value = el.folder.value = el.date.value = "";
+          void controller.now(searchArgs());
+        },
+      },
+    );
+  }
+  const hit = state.whyOpen ? (state.hits[state.selected] ?? null) : null;
+  renderWhy(el.why, hit, state.selected, state.reranked);
+}
+
+function select(i: number): void {
+  if (state.hits.length === 0) return;
+  state.userMoved = true;
+  state.selected = Math.max(0, Math.min(i, state.hits.length - 1));
+  paint();
+}
+
+function toggleWhy(force?: boolean): void {
+  state.whyOpen = force ?? !state.whyOpen;
+  paint();
+}
+
+async function openHit(i: number, reveal: boolean): Promise<void> {
+  const hit = state.hits[i];
+  if (!hit) return;
+  try {
+    // Only the index id crosses to the shell; it looks the path up itself.
+    await (reveal ? api.revealHit(hit.file_id) : api.openHit(hit.file_id));
+  } catch (e) {
+    toast(errorMessage(e));
+  }
+}
+
+const view = {
+  show(hits: Hit[], reranked: boolean, query: string) {
+    if (query !== state.query) state.userMoved = false;
+    // Until the user picks a row, the selection stays on the best result,
+    // so the reranker's top pick is what Enter opens.
+    state.selected = state.userMoved ? followSelection(state.hits, hits, state.selected) : hits.length > 0 ? 0 : -1;
+    state.hits = hits;
+    state.reranked = reranked;
+    state.query = query;
+    state.error = null;
+    paint();
+    document.body.dataset.query = query;
+    painted(query, reranked);
+  },
+  phase(p: Phase, detail?: unknown) {
+    el.rerank.hidden = p !== "reranking";
+    document.body.dataset.phase = p;
+    if (p === "error") {
+      state.hits = [];
+      state.query = el.q.value;
+      state.error = errorMessage(detail);
+      paint();
+    }
+  },
+};
+
+const controller = new SearchController((args, seq) => api.search(args, seq), view);
+
+const settings = new SettingsPanel(byId("settings"), {
+  toast,
+  saved: (s) => {
+    state.settings = s;
+    fillFolderFilter();
+    paint();
+  },
+});
+
+function fillFolderFilter(): void {
+  const current = el.folder.value;
+  el.folder.replaceChildren(new Option("All folders", ""));
+  for (const f of state.settings?.folders ?? []) el.folder.appendChild(new Option(f, f, false, f === current));
+}
+
+async function indexSuggested(): Promise<void> {
+  const folder = state.boot?.suggested_folder;
+  if (!folder || !state.settings) return;
+  try {
+    state.settings = await api.saveSettings({ ...state.settings, folders: [...state.settings.folders, folder] });
+    if (state.boot) state.boot.first_run = false;
+    fillFolderFilter();
+    paint();
+  } catch (e) {
+    toast(errorMessage(e));
+  }
+}
+
+async function refreshCount(): Promise<void> {
+  try {
+    state.filesIndexed = (await api.status()).files_indexed;
+  } catch {
+    // The status is decoration here; search still works without it.
+  }
+}
+
+const strip = new IndexingStrip(byId("index-strip"), byId<HTMLProgressElement>("index-progress"), byId("index-label"), el.pause);
+
+function onIndexing(s: IndexingState): void {
+  const wasRunning = state.indexing.running;
+  state.indexing = s;
+  strip.update(s);
+  // Searchable while indexing: refresh the count (and the open query) as
+  // batches land and when the run ends.
+  if (s.step?.step === "committing" || (wasRunning && !s.running)) {
+    void refreshCount().then(() => {
+      if (el.q.value.trim()) void controller.now(searchArgs());
+      else paint();
+    });
+    if (settings.isOpen) void settings.refresh();
+  }
+}
+
+el.q.addEventListener("input", () => {
+  keystroke();
+  controller.schedule(searchArgs);
+});
+for (const f of [el.kind, el.folder, el.date]) f.addEventListener("change", () => void controller.now(searchArgs()));
+byId("settings-btn").addEventListener("click", () => void settings.open());
+el.pause.addEventListener("click", () => {
+  const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.startIndexing();
+  p.catch((e) => toast(errorMessage(e)));
+});
+
+document.addEventListener("keydown", (e) => {
+  if (settings.isOpen) {
+    if (e.key === "Escape") settings.close();
+    return;
+  }
+  const mod = e.ctrlKey || e.metaKey;
+  if (e.key === "ArrowDown") {
+    e.preventDefault();
+    select(state.selected + 1);
+  } else if (e.key === "ArrowUp") {
+    e.preventDefault();
+    select(state.selected - 1);
+  } else if (e.key === "Enter" && state.selected >= 0) {
+    e.preventDefault();
+    void openHit(state.selected, mod);
+  } else if (e.key === "Escape") {
+    e.preventDefault();
+    el.q.value = "";
+    state.whyOpen = false;
+    controller.clear();
+  } else if (mod && (e.key === "i" || e.key === "I")) {
+    e.preventDefault();
+    toggleWhy();
+  } else if (mod && e.key === ",") {
+    e.preventDefault();
+    void settings.open();
+  }
+});
+
+async function start(): Promise<void> {
+  const kindSel = el.kind;
+  for (const [v, label] of KINDS) kindSel.appendChild(new Option(label, v));
+  await events.onIndexing(onIndexing);
+  await events.onModelDownload((p) => settings.downloadProgress(p));
+  await events.onModelsLoaded(() => settings.isOpen && void settings.refresh());
+  await events.onFocusSearch(() => {
+    el.q.focus();
+    el.q.select();
+  });
+  try {
+    state.boot = await api.boot();
+    state.settings = state.boot.settings;
+    onIndexing(state.boot.indexing);
+  } catch (e) {
+    state.error = errorMessage(e);
+  }
+  fillFolderFilter();
+  await refreshCount();
+  paint();
+  el.q.focus();
+  document.body.dataset.ready = "true";
+}
+
+void start();

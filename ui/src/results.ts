@@ -1,0 +1,104 @@
+// The result list and the "why this result" panel.
+
+import type { Hit } from "./api";
+import { h, setChildren } from "./dom";
+import { byteRangesToUtf16, renderHighlighted } from "./highlight";
+import {
+  fileName,
+  folderOf,
+  kindBadge,
+  kindFamily,
+  locationLabel,
+  modifiedLabel,
+  rankLabel,
+  scoreLabel,
+} from "./format";
+
+export interface ResultCallbacks {
+  select(index: number): void;
+  open(index: number): void;
+  why(index: number): void;
+}
+
+/** Builds one result row. Document text goes in as text nodes only. */
+export function resultRow(hit: Hit, index: number, selected: boolean, home: string | null, cb: ResultCallbacks): HTMLElement {
+  const snippet = h("div", { class: "snippet" });
+  const text = hit.snippet?.text ?? "";
+  snippet.appendChild(renderHighlighted(document, text, byteRangesToUtf16(text, hit.snippet?.highlights ?? [])));
+  const loc = locationLabel(hit.location);
+  const whyBtn = h("button", { class: "why-btn", type: "button", title: "Why this result", "aria-label": "Why this result" }, "?");
+  whyBtn.addEventListener("click", (e) => {
+    e.stopPropagation();
+    cb.why(index);
+  });
+  const row = h(
+    "li",
+    {
+      class: selected ? "result selected" : "result",
+      role: "option",
+      "aria-selected": selected ? "true" : "false",
+      "data-file-id": String(hit.file_id),
+      "data-index": String(index),
+    },
+    h("div", { class: `badge ${kindFamily(hit.kind)}`, "aria-hidden": "true" }, kindBadge(hit.kind)),
+    h(
+      "div",
+      { class: "body" },
+      h(
+        "div",
+        { class: "line1" },
+        h("span", { class: "name" }, fileName(hit.path)),
+        loc ? h("span", { class: "loc" }, loc) : null,
+        h("span", { class: "spacer" }),
+        h("span", { class: "date" }, modifiedLabel(hit.modified)),
+      ),
+      h("div", { class: "folder" }, folderOf(hit.path, home)),
+      snippet,
+    ),
+    whyBtn,
+  );
+  row.addEventListener("click", () => cb.select(index));
+  row.addEventListener("dblclick", () => cb.open(index));
+  return row;
+}
+
+export function renderResults(list: HTMLElement, hits: Hit[], selected: number, home: string | null, cb: ResultCallbacks): void {
+  setChildren(list, ...hits.map((hit, i) => resultRow(hit, i, i === selected, home, cb)));
+  list.querySelector(".result.selected")?.scrollIntoView({ block: "nearest" });
+}
+
+/** Fills the "why this result" panel for one hit. */
+export function renderWhy(panel: HTMLElement, hit: Hit | null, position: number, reranked: boolean): void {
+  if (!hit) {
+    setChildren(panel);
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const d = hit.details ?? { bm25_rank: null, vector_rank: null, fused_score: null, rerank_score: null };
+  const row = (label: string, value: string, hint: string, id: string) =>
+    h("tr", {}, h("th", { scope: "row" }, label), h("td", { id }, value), h("td", { class: "hint" }, hint));
+  setChildren(
+    panel,
+    h("h2", {}, "Why this result"),
+    h("p", { class: "why-file" }, fileName(hit.path)),
+    h(
+      "table",
+      { class: "why-table" },
+      h(
+        "tbody",
+        {},
+        row("Keyword (BM25) rank", rankLabel(d.bm25_rank), "position among keyword matches", "why-bm25"),
+        row("Meaning (vector) rank", rankLabel(d.vector_rank), "position among semantic matches", "why-vector"),
+        row("Fused score", scoreLabel(d.fused_score), "reciprocal rank fusion of both lists", "why-fused"),
+        row(
+          "Rerank score",
+          scoreLabel(d.rerank_score),
+          reranked ? "cross-encoder relevance, 0–1" : "reranking not run for this query",
+          "why-rerank",
+        ),
+      ),
+    ),
+    h("p", { class: "why-position" }, `Shown at position ${position + 1}.`),
+  );
+}

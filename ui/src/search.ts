@@ -1,0 +1,95 @@
+// Search as you type. Each keystroke restarts a short debounce; each query
+// gets a sequence number, and any answer for an older number is dropped, so a
+// slow response can never overwrite a newer one. The shell also drops queued
+// work for stale numbers, so a new keystroke cancels the work in flight.
+
+import type { Hit, SearchArgs } from "./api";
+import { stableResort } from "./ranking";
+
+export type Phase = "idle" | "searching" | "fused" | "reranking" | "done" | "error";
+
+export interface SearchView {
+  /** New hits to show; `reranked` is true once the reranker's order is in. */
+  show(hits: Hit[], reranked: boolean, query: string): void;
+  phase(p: Phase, detail?: unknown): void;
+}
+
+export type Runner = (args: SearchArgs, seq: number) => Promise<Hit[]>;
+
+export class SearchController {
+  private seq = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private shown: Hit[] = [];
+
+  constructor(
+    private readonly run: Runner,
+    private readonly view: SearchView,
+    private readonly debounceMs = 90,
+  ) {}
+
+  /** Schedules a search; `args()` is read when the debounce fires. */
+  schedule(args: () => SearchArgs): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    // Bump now, so an answer already on its way for the old text is ignored.
+    const seq = ++this.seq;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.execute(args(), seq);
+    }, this.debounceMs);
+  }
+
+  /** Runs at once (filters changed, index updated). */
+  now(args: SearchArgs): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    return this.execute(args, ++this.seq);
+  }
+
+  /** Forgets the query and drops any answer still on its way. */
+  clear(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.seq++;
+    this.shown = [];
+    this.view.show([], false, "");
+    this.view.phase("idle");
+  }
+
+  private isCurrent(seq: number): boolean {
+    return seq === this.seq;
+  }
+
+  private async execute(args: SearchArgs, seq: number): Promise<void> {
+    if (args.query.trim() === "") {
+      if (this.isCurrent(seq)) {
+        this.shown = [];
+        this.view.show([], false, "");
+        this.view.phase("idle");
+      }
+      return;
+    }
+    const wantRerank = args.rerank;
+    try {
+      this.view.phase("searching");
+      const fused = await this.run({ ...args, rerank: false }, seq);
+      if (!this.isCurrent(seq)) return;
+      this.shown = fused;
+      this.view.show(fused, false, args.query);
+      if (!wantRerank || fused.length === 0) {
+        this.view.phase("done");
+        return;
+      }
+      this.view.phase("reranking");
+      const reranked = await this.run({ ...args, rerank: true }, seq);
+      if (!this.isCurrent(seq)) return;
+      this.shown = stableResort(this.shown, reranked);
+      this.view.show(this.shown, true, args.query);
+      this.view.phase("done");
+    } catch (e) {
+      if (!this.isCurrent(seq)) return;
+      // A newer query overtook this one inside the shell: not an error to show.
+      if (typeof e === "object" && e !== null && (e as { code?: string }).code === "cancelled") return;
+      this.view.phase("error", e);
+    }
+  }
+}

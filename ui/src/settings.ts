@@ -1,0 +1,287 @@
+// The settings panel. Every change is saved at once (the shell persists it as
+// JSON in the OS config directory and applies it without a restart).
+
+import { api, errorMessage, type DownloadProgress, type FailedFile, type RerankerModel, type Settings, type Status } from "./api";
+import { h, setChildren } from "./dom";
+
+export interface SettingsHost {
+  toast(msg: string): void;
+  /** Called after settings were saved, with the saved copy. */
+  saved(s: Settings): void;
+}
+
+const PROVIDERS: [string, string][] = [
+  ["auto", "Automatic"],
+  ["cpu", "CPU"],
+  ["cuda", "CUDA (NVIDIA)"],
+  ["coreml", "Core ML (Apple)"],
+  ["directml", "DirectML (Windows)"],
+];
+
+/** Turns a keydown into a Tauri accelerator string such as "CommandOrControl+Shift+Space". */
+export function acceleratorFromEvent(e: Pick<KeyboardEvent, "key" | "code" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey">): string | null {
+  if (["Control", "Meta", "Alt", "Shift"].includes(e.key)) return null;
+  const parts: string[] = [];
+  if (e.ctrlKey || e.metaKey) parts.push("CommandOrControl");
+  if (e.altKey) parts.push("Alt");
+  if (e.shiftKey) parts.push("Shift");
+  if (parts.length === 0) return null; // a bare key would steal typing everywhere
+  let key = e.code;
+  if (key.startsWith("Key")) key = key.slice(3);
+  else if (key.startsWith("Digit")) key = key.slice(5);
+  parts.push(key);
+  return parts.join("+");
+}
+
+export class SettingsPanel {
+  private settings: Settings | null = null;
+  private models: RerankerModel[] = [];
+  private status: Status | null = null;
+  private failed: FailedFile[] = [];
+  private problems: string[] = [];
+  private downloads = new Map<string, number>();
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: SettingsHost,
+  ) {}
+
+  get isOpen(): boolean {
+    return !this.root.hidden;
+  }
+
+  async open(): Promise<void> {
+    // Marked loaded only once fresh data is rendered: tests wait on it.
+    this.root.dataset.loaded = "false";
+    this.root.hidden = false;
+    await this.refresh();
+  }
+
+  close(): void {
+    this.root.hidden = true;
+  }
+
+  async refresh(): Promise<void> {
+    const [settings, models, status, failed, problems] = await Promise.all([
+      api.getSettings(),
+      api.models().catch(() => [] as RerankerModel[]),
+      api.status().catch(() => null),
+      api.failedFiles().catch(() => [] as FailedFile[]),
+      api.modelProblems().catch(() => [] as string[]),
+    ]);
+    this.problems = problems;
+    this.settings = settings;
+    this.models = models;
+    this.status = status;
+    this.failed = failed;
+    this.render();
+  }
+
+  downloadProgress(p: DownloadProgress): void {
+    const finished = p.total > 0 && p.done >= p.total;
+    if (finished) this.downloads.delete(p.id);
+    else this.downloads.set(p.id, p.total > 0 ? p.done / p.total : 0);
+    if (p.error) this.host.toast(`Download failed: ${p.error}`);
+    if (!this.isOpen) return;
+    // Progress only redraws; the end of a download re-reads what is installed.
+    if (finished) void this.refresh();
+    else this.render();
+  }
+
+  private async save(change: (s: Settings) => void): Promise<void> {
+    if (!this.settings) return;
+    const next: Settings = structuredClone(this.settings);
+    change(next);
+    try {
+      this.settings = await api.saveSettings(next);
+      this.host.saved(this.settings);
+      this.host.toast("Saved");
+    } catch (e) {
+      this.host.toast(errorMessage(e));
+    }
+    this.render();
+  }
+
+  private render(): void {
+    const s = this.settings;
+    if (!s) return;
+    // Re-rendering rebuilds the panel; keep the reader where they were.
+    const scrollTop = this.root.querySelector(".settings-body")?.scrollTop ?? 0;
+    const close = h("button", { class: "btn", id: "settings-close", type: "button" }, "Done");
+    close.addEventListener("click", () => this.close());
+    setChildren(
+      this.root,
+      h("div", { class: "settings-head" }, h("h1", { id: "settings-title" }, "Settings"), close),
+      h(
+        "div",
+        { class: "settings-body" },
+        this.foldersSection(s),
+        this.indexSection(),
+        this.rerankSection(s),
+        this.modelsSection(s),
+        this.providerSection(s),
+        this.shortcutSection(s),
+      ),
+    );
+    const body = this.root.querySelector(".settings-body");
+    if (body) body.scrollTop = scrollTop;
+    this.root.dataset.loaded = "true";
+  }
+
+  private foldersSection(s: Settings): HTMLElement {
+    const list = h("ul", { id: "folder-list" });
+    for (const f of s.folders) {
+      const rm = h("button", { class: "link-btn", type: "button" }, "Remove");
+      rm.addEventListener("click", () => void this.save((n) => (n.folders = n.folders.filter((x) => x !== f))));
+      list.appendChild(h("li", { class: "item" }, h("span", { class: "path" }, f), rm));
+    }
+    if (s.folders.length === 0) list.appendChild(h("li", { class: "item quiet" }, "No folders yet."));
+    const pick = h("button", { class: "btn", type: "button", id: "folder-pick" }, "Add folder…");
+    pick.addEventListener("click", async () => {
+      const folder = await api.pickFolder().catch((e) => (this.host.toast(errorMessage(e)), null));
+      if (folder) await this.save((n) => n.folders.includes(folder) || n.folders.push(folder));
+    });
+    const pathInput = h("input", { type: "text", id: "folder-path", placeholder: "or type a folder path", spellcheck: "false" });
+    const addPath = h("button", { class: "btn", type: "button", id: "folder-add-path" }, "Add");
+    const addTyped = () => {
+      const v = pathInput.value.trim();
+      if (v) void this.save((n) => n.folders.includes(v) || n.folders.push(v));
+    };
+    addPath.addEventListener("click", addTyped);
+    pathInput.addEventListener("keydown", (e) => e.key === "Enter" && addTyped());
+
+    const excl = h("ul", { id: "exclusion-list" });
+    for (const x of s.exclusions) {
+      const rm = h("button", { class: "link-btn", type: "button" }, "Remove");
+      rm.addEventListener("click", () => void this.save((n) => (n.exclusions = n.exclusions.filter((y) => y !== x))));
+      excl.appendChild(h("li", { class: "item" }, h("span", { class: "path" }, x), rm));
+    }
+    const exInput = h("input", { type: "text", id: "exclusion-input", placeholder: "e.g. node_modules or *.log", spellcheck: "false" });
+    const exAdd = h("button", { class: "btn", type: "button" }, "Exclude");
+    exAdd.addEventListener("click", () => {
+      const v = exInput.value.trim();
+      if (v) void this.save((n) => n.exclusions.includes(v) || n.exclusions.push(v));
+    });
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Folders"),
+      list,
+      h("div", { class: "row" }, pick, pathInput, addPath),
+      h("h2", {}, "Exclusions"),
+      h("p", { class: "quiet" }, "Gitignore-style patterns. Changes apply from the next start of Crumb."),
+      excl,
+      h("div", { class: "row" }, exInput, exAdd),
+    );
+  }
+
+  private indexSection(): HTMLElement {
+    const st = this.status;
+    const count = (n: number | undefined, label: string, id: string) =>
+      h("div", { class: "count", id }, h("b", {}, (n ?? 0).toLocaleString()), h("span", {}, label));
+    const reindex = h("button", { class: "btn", type: "button", id: "reindex-btn" }, "Index now");
+    reindex.addEventListener("click", () => void api.startIndexing().catch((e) => this.host.toast(errorMessage(e))));
+    const retry = h("button", { class: "btn", type: "button", id: "retry-failed", disabled: this.failed.length === 0 }, "Retry failed files");
+    retry.addEventListener("click", () => void api.retryFailed().catch((e) => this.host.toast(errorMessage(e))));
+    const failedList = h("ul", { id: "failed-list" });
+    for (const f of this.failed.slice(0, 200)) {
+      failedList.appendChild(
+        h("li", { class: "item" }, h("div", { class: "path" }, f.path, h("div", { class: "reason" }, f.reason))),
+      );
+    }
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Index"),
+      h(
+        "div",
+        { class: "counts" },
+        count(st?.files_indexed, "files indexed", "count-indexed"),
+        count(st?.files_failed, "failed", "count-failed"),
+        count(st?.files_skipped, "skipped", "count-skipped"),
+        count(st?.passages, "passages", "count-passages"),
+        count(st?.vectors, "vectors", "count-vectors"),
+      ),
+      h("div", { class: "row" }, reindex, retry),
+      this.failed.length > 0 ? h("h2", {}, `Extraction problems (${this.failed.length})`) : null,
+      failedList,
+    );
+  }
+
+  private rerankSection(s: Settings): HTMLElement {
+    const on = h("input", { type: "checkbox", id: "rerank-enabled", checked: s.rerank_enabled });
+    on.addEventListener("change", () => void this.save((n) => (n.rerank_enabled = on.checked)));
+    const cand = h("input", { type: "number", id: "rerank-candidates", min: "5", max: "200", step: "5", value: String(s.rerank_candidates) });
+    cand.addEventListener("change", () => {
+      const v = Math.round(Number(cand.value));
+      if (Number.isFinite(v) && v >= 5 && v <= 200) void this.save((n) => (n.rerank_candidates = v));
+    });
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Reranking"),
+      h("div", { class: "row" }, h("label", { for: "rerank-enabled" }, "Rerank the top results with a cross-encoder"), on),
+      h("div", { class: "row" }, h("label", { for: "rerank-candidates" }, "Candidates to rerank"), cand),
+    );
+  }
+
+  private modelsSection(s: Settings): HTMLElement {
+    const rows = this.models.map((m) => {
+      const radio = h("input", { type: "radio", name: "reranker", value: m.id, id: `model-${m.id}`, checked: s.reranker === m.id, disabled: !m.installed });
+      radio.addEventListener("change", () => radio.checked && void this.save((n) => (n.reranker = m.id)));
+      let action: HTMLElement;
+      const progress = this.downloads.get(m.id);
+      if (progress !== undefined) {
+        action = h("progress", { max: "1", value: String(progress) });
+      } else if (m.installed) {
+        action = h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
+      } else {
+        action = h("button", { class: "btn", type: "button" }, "Download");
+        action.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
+      }
+      return h(
+        "div",
+        { class: "model-row" },
+        radio,
+        h("label", { for: `model-${m.id}` }, m.label),
+        h("span", { class: "meta" }, `${m.size_mb.toLocaleString()} MB`),
+        h("span", { class: "meta", title: "Median search time with this reranker on this computer" }, m.latency_ms === null ? "latency —" : `${Math.round(m.latency_ms)} ms`),
+        action,
+      );
+    });
+    return h("section", { id: "models" }, h("h2", {}, "Reranker model"), ...rows);
+  }
+
+  private providerSection(s: Settings): HTMLElement {
+    const sel = h("select", { id: "provider" });
+    for (const [v, label] of PROVIDERS) sel.appendChild(h("option", { value: v, selected: s.provider === v }, label));
+    sel.addEventListener("change", () => void this.save((n) => (n.provider = sel.value)));
+    const inUse = (this.status?.models ?? []).map((m) => `${m.role}: ${m.id} on ${m.provider}`).join(" · ");
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Execution provider"),
+      h("div", { class: "row" }, h("label", { for: "provider" }, "Run models on"), sel),
+      h("div", { class: "quiet", id: "provider-in-use" }, inUse ? `In use — ${inUse}` : "No model loaded: keyword search only."),
+      ...this.problems.map((p) => h("div", { class: "reason" }, p)),
+    );
+  }
+
+  private shortcutSection(s: Settings): HTMLElement {
+    const input = h("input", { type: "text", id: "shortcut", value: s.shortcut, readonly: true, title: "Click, then press the new shortcut" });
+    input.addEventListener("keydown", (e) => {
+      e.preventDefault();
+      const acc = acceleratorFromEvent(e);
+      if (acc) void this.save((n) => (n.shortcut = acc));
+    });
+    const hidden = h("input", { type: "checkbox", id: "start-hidden", checked: s.start_hidden_at_login });
+    hidden.addEventListener("change", () => void this.save((n) => (n.start_hidden_at_login = hidden.checked)));
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Desktop"),
+      h("div", { class: "row" }, h("label", { for: "shortcut" }, "Shortcut to show Crumb (click, then press keys)"), input),
+      h("div", { class: "row" }, h("label", { for: "start-hidden" }, "Start at login, hidden in the tray"), hidden),
+    );
+  }
+}
