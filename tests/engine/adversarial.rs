@@ -236,7 +236,10 @@ fn broken_mime_messages_are_indexed_or_failed() {
     let Some(p) = file("flanker/false-multipart.eml") else {
         return;
     };
-    assert_eq!(run(&sb, &p).expect("false multipart").title.as_deref(), Some("Broken MIME"));
+    assert_eq!(
+        run(&sb, &p).expect("false multipart").title.as_deref(),
+        Some("Broken MIME")
+    );
 }
 
 #[test]
