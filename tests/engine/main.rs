@@ -2,9 +2,12 @@
 //! files in temp folders, a real SQLite catalog, a real tantivy index and real
 //! ONNX models. One binary, a module per area.
 
+mod adversarial;
 mod cli;
 mod common;
 mod crash;
+mod extract;
+mod extract_support;
 mod fetch;
 mod hybrid;
 mod indexing;

@@ -19,6 +19,14 @@ impl Extractor for HtmlExtractor {
         limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
         let source = decode_text(bytes)?;
+        // html5ever is quadratic in nesting depth; refuse absurd nesting
+        // before parsing rather than spend minutes on it.
+        let max = limits.max_depth * 8;
+        if nesting_exceeds(&source, max) {
+            return Err(ExtractError::Limit(format!(
+                "HTML nested deeper than {max} levels"
+            )));
+        }
         Ok(html_to_doc(&source, limits))
     }
 }
@@ -26,7 +34,28 @@ impl Extractor for HtmlExtractor {
 /// Renders HTML source to visible text, keeping block boundaries as newlines.
 /// Traversal is iterative, so 100,000 nested elements cannot overflow the stack.
 pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
+    let page = html_to_page(source, limits);
+    ExtractedDoc {
+        title: page.title,
+        blocks: vec![Block {
+            text: page.text,
+            location: Location::default(),
+        }],
+    }
+}
+
+/// The visible text of an HTML page with its title and first heading.
+pub(crate) struct Page {
+    pub title: Option<String>,
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+/// Renders HTML to a [`Page`]: see [`html_to_doc`].
+pub(crate) fn html_to_page(source: &str, limits: &Limits) -> Page {
     let dom = Html::parse_document(source);
+    let mut heading: Option<String> = None;
+    let mut heading_start: Option<usize> = None;
     let mut title = None;
     let mut out = String::new();
     let mut skip_depth: usize = 0;
@@ -53,6 +82,9 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
                             }
                         } else if is_block(name) {
                             push_break(&mut out);
+                            if heading.is_none() && matches!(name, "h1" | "h2" | "h3") {
+                                heading_start = Some(out.len());
+                            }
                         }
                     }
                     Node::Text(t) if skip_depth == 0 => push_text(&mut out, &t.text),
@@ -65,19 +97,177 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
                     if skip_depth > 0 {
                         skip_depth -= 1;
                     } else if is_block(el.name()) {
+                        if let (Some(start), true) =
+                            (heading_start, matches!(el.name(), "h1" | "h2" | "h3"))
+                        {
+                            let h = out
+                                .get(start..)
+                                .unwrap_or_default()
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            heading_start = None;
+                            if !h.is_empty() {
+                                heading = Some(h.chars().take(200).collect());
+                            }
+                        }
                         push_break(&mut out);
                     }
                 }
             }
         }
     }
-    ExtractedDoc {
+    Page {
         title,
-        blocks: vec![Block {
-            text: out.trim().to_string(),
-            location: Location::default(),
-        }],
+        heading,
+        text: out.trim().to_string(),
     }
+}
+
+/// A quick tag scan: does element nesting go deeper than `max`? Void
+/// elements and elements whose end tag is optional are not counted, so
+/// ordinary sloppy HTML stays well below any sane limit.
+pub(crate) fn nesting_exceeds(source: &str, max: usize) -> bool {
+    let b = source.as_bytes();
+    let mut depth = 0usize;
+    // Depth outside the open <p>: a new <p> or block closes it and every
+    // unclosed inline element in it, as the HTML parser does.
+    let mut p_base: Option<usize> = None;
+    let mut i = 0;
+    while let Some(off) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'<'))
+    {
+        i += off + 1;
+        let closing = b.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let end = b[start.min(b.len())..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .map_or(b.len(), |p| start + p);
+        if end == start {
+            continue;
+        }
+        let name = source
+            .get(start..end)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if closing {
+            depth = match (name.as_str(), p_base) {
+                ("p", Some(base)) => base,
+                _ => depth.saturating_sub(1),
+            };
+            if name == "p" {
+                p_base = None;
+            }
+            continue;
+        }
+        if closes_p(&name) {
+            if let Some(base) = p_base.take() {
+                depth = base;
+            }
+            if name == "p" {
+                p_base = Some(depth);
+            }
+        }
+        let tag_end = b[end..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| end + p);
+        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        if matches!(name.as_str(), "script" | "style") {
+            // Skip raw text, where '<' is not markup.
+            let close = format!("</{name}");
+            let rest = source
+                .get(tag_end..)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            i = rest.find(&close).map_or(b.len(), |p| tag_end + p);
+            continue;
+        }
+        if self_closing || is_void_or_optional(&name) {
+            continue;
+        }
+        depth += 1;
+        if depth > max {
+            return true;
+        }
+        i = tag_end;
+    }
+    false
+}
+
+/// Start tags that implicitly close an open `<p>`.
+fn closes_p(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "blockquote"
+            | "section"
+            | "article"
+            | "aside"
+            | "header"
+            | "footer"
+            | "nav"
+            | "main"
+            | "form"
+            | "hr"
+            | "figure"
+            | "address"
+            | "fieldset"
+            | "details"
+    )
+}
+
+fn is_void_or_optional(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "option"
+            | "optgroup"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+            | "rb"
+            | "rt"
+            | "rp"
+            | "caption"
+            | "html"
+            | "head"
+            | "body"
+    )
 }
 
 fn is_invisible(name: &str) -> bool {
@@ -167,9 +357,18 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_does_not_overflow() {
+    fn deep_nesting_is_refused_before_parsing() {
         let src = "<div>".repeat(100_000) + "deep text" + &"</div>".repeat(100_000);
-        let doc = html_to_doc(&src, &Limits::default());
-        assert!(doc.blocks[0].text.len() < 100);
+        let err = HtmlExtractor
+            .extract(src.as_bytes(), "deep.html", &Limits::default())
+            .unwrap_err();
+        assert!(matches!(err, ExtractError::Limit(_)));
+    }
+
+    #[test]
+    fn unclosed_inline_tags_inside_paragraphs_are_not_deep() {
+        let src = "<p><b><i><span>x".repeat(50_000);
+        assert!(!nesting_exceeds(&src, 2048));
+        assert!(nesting_exceeds(&"<div><span>".repeat(2000), 2048));
     }
 }

@@ -4,14 +4,59 @@
 //! blocks in reading order, each with where it sits (page, line, slide…), so a
 //! hit can point into the document. Extractors work on bytes, not paths, so
 //! they can run in a worker process and under a fuzzer.
+//!
+//! The indexer does not call them directly but through [`Sandbox`]: a pool of
+//! worker processes (any binary whose `main` hands [`worker::WORKER_ARG`] to
+//! [`worker::serve`]), each file under a time and a memory limit, so a hostile
+//! file fails with a reason instead of crashing or stalling indexing:
+//!
+//! ```no_run
+//! use crumb_engine::extract::{worker, Limits, Sandbox, Source};
+//! use crumb_engine::FileKind;
+//! // In main(), before anything else:
+//! if std::env::args().nth(1).as_deref() == Some(worker::WORKER_ARG) {
+//!     std::process::exit(if worker::serve().is_ok() { 0 } else { 1 });
+//! }
+//! let sandbox = Sandbox::current_exe(); // or Sandbox::new(program, args)
+//! let path = std::path::Path::new("report.pdf");
+//! match sandbox.extract(Source::Path(path), FileKind::Pdf, "report.pdf", &Limits::default()) {
+//!     Ok(doc) => println!("{} blocks", doc.blocks.len()),
+//!     Err(reason) => println!("not indexed: {reason}"),
+//! }
+//! ```
 
+mod archive;
+mod doc;
+mod docx;
+mod email;
+mod epub;
 mod html;
+mod legacy;
+mod msg;
+mod odf;
+pub mod pdf;
+mod pptx;
+mod rtf;
+mod sandbox;
+mod sheet;
 mod text;
+pub mod worker;
+mod xml;
 
 use crate::kind::FileKind;
 use serde::{Deserialize, Serialize};
 
+pub use docx::DocxExtractor;
+pub use email::EmailExtractor;
+pub use epub::EpubExtractor;
 pub use html::HtmlExtractor;
+pub use legacy::LegacyOfficeExtractor;
+pub use odf::OdfExtractor;
+pub use pdf::PdfExtractor;
+pub use pptx::PptxExtractor;
+pub use rtf::RtfExtractor;
+pub use sandbox::{Sandbox, SandboxOptions, Source};
+pub use sheet::SheetExtractor;
 pub use text::{decode_text, PlainTextExtractor};
 
 /// Where a block of text sits inside its document.
@@ -176,7 +221,19 @@ pub struct Extractors {
 impl Default for Extractors {
     fn default() -> Self {
         Extractors {
-            all: vec![Box::new(PlainTextExtractor), Box::new(HtmlExtractor)],
+            all: vec![
+                Box::new(PlainTextExtractor),
+                Box::new(HtmlExtractor),
+                Box::new(PdfExtractor),
+                Box::new(DocxExtractor),
+                Box::new(PptxExtractor),
+                Box::new(SheetExtractor),
+                Box::new(OdfExtractor),
+                Box::new(EpubExtractor),
+                Box::new(RtfExtractor),
+                Box::new(EmailExtractor),
+                Box::new(LegacyOfficeExtractor),
+            ],
         }
     }
 }
@@ -202,6 +259,9 @@ impl Extractors {
         let Some(ex) = self.for_kind(kind) else {
             return Err(ExtractError::Unsupported(kind.as_str().to_string()));
         };
+        if bytes.is_empty() {
+            return Err(ExtractError::NoText("empty file".into()));
+        }
         let mut doc = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ex.extract(bytes, name, limits)
         }))
@@ -214,6 +274,9 @@ impl Extractors {
             ExtractError::corrupt(kind.as_str(), format!("parser crashed: {msg}"))
         })??;
         truncate_to_limit(&mut doc, limits.max_text_chars);
+        if doc.is_empty() {
+            return Err(ExtractError::NoText(format!("no text in this {kind} file")));
+        }
         Ok(doc)
     }
 }

@@ -42,8 +42,12 @@ fn markdown_title(text: &str) -> Option<String> {
         .take(50)
         .map(str::trim)
         .find_map(|l| {
-            l.strip_prefix('#')
-                .map(|h| h.trim_start_matches('#').trim_end_matches('#').trim())
+            l.strip_prefix('#').map(|h| {
+                h.trim_start_matches('#')
+                    .trim()
+                    .trim_end_matches('#')
+                    .trim()
+            })
         })
         .filter(|t| !t.is_empty())
         .map(|t| t.chars().take(200).collect())
@@ -56,6 +60,15 @@ fn markdown_title(text: &str) -> Option<String> {
 pub fn decode_text(bytes: &[u8]) -> Result<String, ExtractError> {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return Ok(strip_nuls(text.into_owned()));
+    }
+    let sample = &bytes[..bytes.len().min(64 << 10)];
+    if sample.len() >= 16 && looks_utf16(sample) {
+        let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(bytes);
+        return Ok(strip_nuls(text.into_owned()));
+    }
+    if sample.len() >= 16 && looks_utf16(&sample[1..]) {
+        let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(bytes);
         return Ok(strip_nuls(text.into_owned()));
     }
     if looks_binary(bytes) {
@@ -95,10 +108,20 @@ fn looks_binary(bytes: &[u8]) -> bool {
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b | 0))
         .count();
     let nuls = sample.iter().filter(|&&b| b == 0).count();
-    // Text with a stray NUL is still text; a quarter NULs is UTF-16 or binary.
-    controls * 20 > sample.len()
-        || (nuls * 4 > sample.len() && !looks_utf16(sample))
-        || (nuls * 4 > sample.len())
+    // Text with a stray NUL is still text; a quarter NULs is UTF-16, NUL
+    // padding inside text (long runs), or binary.
+    controls * 20 > sample.len() || (nuls * 4 > sample.len() && !nul_padding(sample))
+}
+
+/// True when nearly all NULs sit in long runs (padding), not scattered as
+/// in binary data or UTF-16.
+fn nul_padding(sample: &[u8]) -> bool {
+    let nuls = sample.iter().filter(|&&b| b == 0).count();
+    let in_runs = sample
+        .windows(8)
+        .filter(|w| w.iter().all(|&b| b == 0))
+        .count();
+    in_runs * 10 >= nuls * 9
 }
 
 fn looks_utf16(sample: &[u8]) -> bool {
@@ -109,7 +132,9 @@ fn looks_utf16(sample: &[u8]) -> bool {
         .step_by(2)
         .filter(|&&b| b == 0)
         .count();
-    odd_nuls * 2 > sample.len() / 2
+    let even_nuls = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+    // ...and real characters at even offsets (NUL padding has NULs at both).
+    odd_nuls * 2 > sample.len() / 2 && even_nuls * 4 < sample.len() / 2
 }
 
 #[cfg(test)]

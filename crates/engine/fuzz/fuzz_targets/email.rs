@@ -1,0 +1,18 @@
+#![no_main]
+//! Fuzz target: email formats (first byte selects the kind, see common.rs).
+use crumb_engine::FileKind;
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::run(
+        data,
+        &[
+            (FileKind::Email, "f.eml"),
+            (FileKind::Email, "f.mbox"),
+            (FileKind::Email, "f.msg"),
+        ],
+    );
+});

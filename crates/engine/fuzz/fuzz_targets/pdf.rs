@@ -1,0 +1,11 @@
+#![no_main]
+//! Fuzz target: pdf formats (first byte selects the kind, see common.rs).
+use crumb_engine::FileKind;
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::run(data, &[(FileKind::Pdf, "f.pdf")]);
+});

@@ -1,0 +1,261 @@
+//! PDF through pdfium, loaded at run time (like ONNX Runtime) from the
+//! `libpdfium.so` that `scripts/setup-pdfium.sh` unpacks from the `pypdfium2`
+//! wheel. pdfium was chosen over the pure-Rust crates after measuring both on
+//! the shared corpus against poppler (see docs/BENCHMARKS.md, "Formats").
+//!
+//! One block per page with `Location::page(n)`. Pages with annotations or form
+//! fields are flattened first, so text that lives only in a widget's
+//! appearance (filled forms, free-text notes) is found too, as poppler does.
+
+use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
+use crate::kind::FileKind;
+use pdfium_render::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Environment variable naming the pdfium library file or its folder.
+pub const PDFIUM_ENV: &str = "CRUMB_PDFIUM";
+
+/// Extractor for PDF.
+pub struct PdfExtractor;
+
+impl Extractor for PdfExtractor {
+    fn kinds(&self) -> &'static [FileKind] {
+        &[FileKind::Pdf]
+    }
+
+    fn extract(
+        &self,
+        bytes: &[u8],
+        _name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError> {
+        let pdfium = pdfium()?;
+        let doc = pdfium
+            .load_pdf_from_byte_slice(bytes, None)
+            .map_err(load_error)?;
+        let title = doc
+            .metadata()
+            .get(PdfDocumentMetadataTagType::Title)
+            .map(|t| t.value().split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|t| !t.is_empty());
+        let pages = doc.pages();
+        let count = pages.len();
+        if count == 0 {
+            return Err(ExtractError::corrupt("PDF", "no pages"));
+        }
+        let mut blocks = Vec::new();
+        let mut total = 0usize;
+        let mut flat: Option<RawDoc> = None;
+        for index in 0..count {
+            let page = match pages.get(index) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!(target: "index::extract", "pdf page {index}: {e}");
+                    continue;
+                }
+            };
+            let mut text = match page.text() {
+                Ok(t) => t.all(),
+                Err(_) => String::new(),
+            };
+            if !page.annotations().is_empty() {
+                // Form fields and free-text notes only show in their appearance
+                // streams: read the page flattened, as a viewer displays it.
+                let raw = flat.get_or_insert_with(|| RawDoc::open(pdfium, bytes));
+                if let Some(t) = raw.flattened_text(index) {
+                    if !t.trim().is_empty() {
+                        text = t;
+                    }
+                }
+                if text.trim().is_empty() {
+                    text = annotation_text(&page);
+                }
+            }
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            if text.trim().is_empty() {
+                continue;
+            }
+            total += text.len();
+            blocks.push(Block {
+                text,
+                location: Location::page(index as u32 + 1),
+            });
+            if total > limits.max_text_chars {
+                break;
+            }
+        }
+        if blocks.is_empty() {
+            return Err(ExtractError::NoText(format!(
+                "PDF has no text layer on its {count} page(s) (scanned or image-only)"
+            )));
+        }
+        Ok(ExtractedDoc { title, blocks })
+    }
+}
+
+/// Text drawn by a page's annotations (their appearance streams), or else
+/// their field values and comments: the fallback when flattening left the
+/// page without text, as it does for some widgets pdfium cannot flatten.
+fn annotation_text(page: &PdfPage<'_>) -> String {
+    let mut out = String::new();
+    for annot in page.annotations().iter() {
+        let before = out.len();
+        for obj in annot.objects().iter() {
+            if let Some(t) = obj.as_text_object() {
+                out.push_str(t.text().trim());
+                out.push('\n');
+            }
+        }
+        if out[before..].trim().is_empty() {
+            let value = annot
+                .as_form_field()
+                .and_then(|f| f.as_text_field())
+                .and_then(|t| t.value())
+                .or_else(|| annot.contents());
+            if let Some(v) = value {
+                out.push_str(v.trim());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A second, raw pdfium handle on the same bytes, for flattening. pdfium-render's
+/// `PdfPage::flatten` regenerates the page content from the stale page object
+/// afterwards, which throws the flattened annotations away again; pdfium's own
+/// recipe is flatten, close, reload.
+struct RawDoc {
+    bindings: &'static dyn PdfiumLibraryBindings,
+    doc: FPDF_DOCUMENT,
+}
+
+impl RawDoc {
+    fn open(pdfium: &'static Pdfium, bytes: &[u8]) -> RawDoc {
+        let bindings = pdfium.bindings();
+        // SAFETY: pdfium copies nothing and reads `bytes` for the document's
+        // lifetime; `RawDoc` lives inside `extract`, while `bytes` is borrowed.
+        let doc = unsafe { bindings.FPDF_LoadMemDocument64(bytes, None) };
+        RawDoc { bindings, doc }
+    }
+
+    /// The text of page `index` after flattening its annotations for display.
+    fn flattened_text(&self, index: i32) -> Option<String> {
+        if self.doc.is_null() {
+            return None;
+        }
+        let b = self.bindings;
+        // SAFETY: handles are checked for null and closed in reverse order of
+        // opening; the text buffer is sized from pdfium's own count (+1 NUL).
+        unsafe {
+            let page = b.FPDF_LoadPage(self.doc, index);
+            if page.is_null() {
+                return None;
+            }
+            b.FPDFPage_Flatten(page, 0 /* FLAT_NORMALDISPLAY */);
+            b.FPDF_ClosePage(page);
+            let page = b.FPDF_LoadPage(self.doc, index);
+            if page.is_null() {
+                return None;
+            }
+            let text_page = b.FPDFText_LoadPage(page);
+            let mut out = None;
+            if !text_page.is_null() {
+                let n = b.FPDFText_CountChars(text_page);
+                if n > 0 {
+                    let mut buf = vec![0u16; n as usize + 1];
+                    let written = b.FPDFText_GetText(text_page, 0, n, buf.as_mut_ptr());
+                    let len = (written.max(1) as usize - 1).min(n as usize);
+                    out = Some(String::from_utf16_lossy(&buf[..len]));
+                }
+                b.FPDFText_ClosePage(text_page);
+            }
+            b.FPDF_ClosePage(page);
+            out
+        }
+    }
+}
+
+impl Drop for RawDoc {
+    fn drop(&mut self) {
+        if !self.doc.is_null() {
+            // SAFETY: the handle came from FPDF_LoadMemDocument64 and is closed once.
+            unsafe { self.bindings.FPDF_CloseDocument(self.doc) };
+        }
+    }
+}
+
+fn load_error(e: PdfiumError) -> ExtractError {
+    match e {
+        PdfiumError::PdfiumLibraryInternalError(
+            PdfiumInternalError::PasswordError | PdfiumInternalError::SecurityError,
+        ) => ExtractError::Encrypted("PDF".into()),
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => {
+            ExtractError::corrupt("PDF", "damaged or not a PDF")
+        }
+        other => ExtractError::corrupt("PDF", format!("{other:?}")),
+    }
+}
+
+/// The process-wide pdfium binding, loaded on first use.
+fn pdfium() -> Result<&'static Pdfium, ExtractError> {
+    static PDFIUM: OnceLock<Result<Pdfium, String>> = OnceLock::new();
+    PDFIUM
+        .get_or_init(|| {
+            let mut tried = Vec::new();
+            for path in library_candidates() {
+                if !path.is_file() {
+                    continue;
+                }
+                match Pdfium::bind_to_library(&path) {
+                    Ok(bindings) => {
+                        tracing::info!(target: "index::extract", "pdfium loaded from {}", path.display());
+                        return Ok(Pdfium::new(bindings));
+                    }
+                    Err(e) => tried.push(format!("{}: {e:?}", path.display())),
+                }
+            }
+            match Pdfium::bind_to_system_library() {
+                Ok(bindings) => Ok(Pdfium::new(bindings)),
+                Err(_) => Err(format!(
+                    "pdfium library not found (run scripts/setup-pdfium.sh or set {PDFIUM_ENV}){}",
+                    if tried.is_empty() { String::new() } else { format!("; tried {}", tried.join(", ")) }
+                )),
+            }
+        })
+        .as_ref()
+        .map_err(|e| ExtractError::Unsupported(e.clone()))
+}
+
+/// True when the pdfium library can be loaded in this process.
+pub fn pdfium_available() -> bool {
+    pdfium().is_ok()
+}
+
+/// Where pdfium is looked for, in order: `$CRUMB_PDFIUM` (file or folder),
+/// beside the executable (bundled app), `.cache/pdfium` under the current
+/// folder or any parent, and the source checkout this crate was built from.
+pub fn library_candidates() -> Vec<PathBuf> {
+    let name = Pdfium::pdfium_platform_library_name();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os(PDFIUM_ENV).map(PathBuf::from) {
+        if p.is_file() {
+            return vec![p];
+        }
+        dirs.push(p);
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.join("pdfium"));
+        dirs.push(exe_dir.clone());
+        dirs.push(exe_dir.join("../lib/crumb"));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        dirs.extend(cwd.ancestors().map(|a| a.join(".cache/pdfium")));
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/pdfium"));
+    dirs.into_iter().map(|d| d.join(&name)).collect()
+}

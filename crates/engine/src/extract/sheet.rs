@@ -1,0 +1,199 @@
+//! Spreadsheets (XLSX, XLSB, XLS, ODS) through calamine: one block per sheet,
+//! labelled "Sheet NAME", cells separated by tabs and rows by newlines.
+
+use super::archive::{is_encrypted_package, Archive, CFB_MAGIC};
+use super::docx::{extra_block, properties_block, CHART};
+use super::xml::Rules;
+use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
+use crate::kind::FileKind;
+use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx};
+use std::io::Cursor;
+
+/// Extractor for spreadsheets.
+pub struct SheetExtractor;
+
+impl Extractor for SheetExtractor {
+    fn kinds(&self) -> &'static [FileKind] {
+        &[FileKind::Xlsx, FileKind::Xls, FileKind::Ods]
+    }
+
+    fn extract(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        limits: &Limits,
+    ) -> Result<ExtractedDoc, ExtractError> {
+        let kind = FileKind::from_path(std::path::Path::new(name));
+        let label = kind.as_str().to_ascii_uppercase();
+        let cur = Cursor::new(bytes);
+        let (sheets, first_error): (Vec<(String, Range<Data>)>, Option<String>) =
+            if bytes.starts_with(CFB_MAGIC) {
+                if is_encrypted_package(bytes) {
+                    return Err(ExtractError::Encrypted(label));
+                }
+                read_all(
+                    open_workbook_from_rs::<Xls<_>, _>(cur).map_err(|e| err(&label, e))?,
+                    &label,
+                )?
+            } else {
+                // calamine inflates zip parts itself, so check the declared sizes
+                // against the budget before handing the bytes over.
+                let zip = Archive::open(bytes, "spreadsheet", limits)?;
+                check_declared_size(bytes, limits)?;
+                let is_ods = zip.contains("content.xml") && !zip.contains("xl/workbook.xml");
+                if is_ods {
+                    read_all(
+                        open_workbook_from_rs::<Ods<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                } else if zip.contains("xl/workbook.bin") {
+                    read_all(
+                        open_workbook_from_rs::<Xlsb<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                } else {
+                    read_all(
+                        open_workbook_from_rs::<Xlsx<_>, _>(cur).map_err(|e| err(&label, e))?,
+                        &label,
+                    )?
+                }
+            };
+        let mut blocks = Vec::new();
+        let mut total = 0usize;
+        for (sheet, range) in sheets {
+            let text = sheet_text(&range, limits.max_text_chars.saturating_sub(total));
+            total += text.len();
+            if !text.trim().is_empty() {
+                blocks.push(Block {
+                    text,
+                    location: Location::label(format!("Sheet {sheet}")),
+                });
+            }
+            if total >= limits.max_text_chars {
+                break;
+            }
+        }
+        if !bytes.starts_with(CFB_MAGIC) {
+            // Text boxes, charts and comments live outside the cell grid.
+            let mut zip = Archive::open(bytes, "spreadsheet", limits)?;
+            let notes = Rules {
+                text: &["t"],
+                paragraphs: &["p", "comment"],
+                ..Rules::default()
+            };
+            extra_block(
+                &mut zip,
+                "xl/drawings/drawing",
+                "Drawings",
+                &notes,
+                limits,
+                &mut blocks,
+            )?;
+            extra_block(
+                &mut zip,
+                "xl/comments",
+                "Comments",
+                &notes,
+                limits,
+                &mut blocks,
+            )?;
+            extra_block(
+                &mut zip,
+                "xl/charts/chart",
+                "Charts",
+                &CHART,
+                limits,
+                &mut blocks,
+            )?;
+            properties_block(&mut zip, limits, &mut blocks);
+        }
+        if blocks.is_empty() {
+            if let Some(e) = first_error {
+                return Err(ExtractError::corrupt(&label, e));
+            }
+            return Err(ExtractError::NoText(format!("{label} has no cell text")));
+        }
+        Ok(ExtractedDoc {
+            title: None,
+            blocks,
+        })
+    }
+}
+
+type Sheets = (Vec<(String, Range<Data>)>, Option<String>);
+
+/// Every readable sheet, and the first error of those that were not.
+fn read_all<RS, R>(mut book: R, label: &str) -> Result<Sheets, ExtractError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    let names = book.sheet_names();
+    let mut out = Vec::new();
+    let mut first_error = None;
+    for name in names {
+        match book.worksheet_range(&name) {
+            Ok(range) => out.push((name, range)),
+            Err(e) => {
+                tracing::debug!(target: "index::extract", "{label} sheet {name}: {e}");
+                first_error.get_or_insert_with(|| format!("sheet {name}: {e}"));
+            }
+        }
+    }
+    Ok((out, first_error))
+}
+
+fn sheet_text(range: &Range<Data>, budget: usize) -> String {
+    let mut out = String::new();
+    for row in range.rows() {
+        let mut first = true;
+        let mut line = String::new();
+        for cell in row {
+            if !first {
+                line.push('\t');
+            }
+            first = false;
+            match cell {
+                Data::Empty => {}
+                other => line.push_str(&other.to_string()),
+            }
+        }
+        let line = line.trim_end();
+        if !line.is_empty() {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if out.len() >= budget {
+            break;
+        }
+    }
+    out
+}
+
+fn check_declared_size(bytes: &[u8], limits: &Limits) -> Result<(), ExtractError> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ExtractError::corrupt("spreadsheet", e))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        if let Ok(f) = zip.by_index_raw(i) {
+            total = total.saturating_add(f.size());
+        }
+    }
+    if total > limits.max_decompressed_bytes {
+        return Err(ExtractError::Limit(format!(
+            "spreadsheet inflates to more than {} MiB (zip bomb?)",
+            limits.max_decompressed_bytes >> 20
+        )));
+    }
+    Ok(())
+}
+
+fn err(label: &str, e: impl std::fmt::Display) -> ExtractError {
+    let msg = e.to_string();
+    if msg.to_ascii_lowercase().contains("password") || msg.contains("encrypt") {
+        ExtractError::Encrypted(label.to_string())
+    } else {
+        ExtractError::corrupt(label, msg)
+    }
+}

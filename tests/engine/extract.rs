@@ -1,0 +1,230 @@
+//! Every extractor on real files: the shared corpus where it has the format,
+//! fixtures built here otherwise. Assertions are on what a user searches for
+//! and on where a hit points (page, slide, sheet, chapter).
+
+use crate::extract_support::{fixture, require_pdfium, sandbox, shared_file};
+use crumb_engine::extract::{ExtractError, ExtractedDoc, Extractors, Limits, Source};
+use crumb_engine::FileKind;
+use std::path::Path;
+use std::time::Duration;
+
+fn extract(bytes: &[u8], name: &str) -> Result<ExtractedDoc, ExtractError> {
+    let kind = FileKind::from_path(Path::new(name));
+    Extractors::default().extract(kind, bytes, name, &Limits::default())
+}
+
+fn extract_file(path: &Path) -> Result<ExtractedDoc, ExtractError> {
+    let bytes = std::fs::read(path).expect("read fixture");
+    extract(
+        &bytes,
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default(),
+    )
+}
+
+fn all_text(doc: &ExtractedDoc) -> String {
+    doc.blocks
+        .iter()
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn labels(doc: &ExtractedDoc) -> Vec<String> {
+    doc.blocks.iter().map(|b| b.location.display()).collect()
+}
+
+#[test]
+fn docx_gives_body_headers_footnotes_and_title() {
+    let doc = extract(&fixture("plan.docx"), "plan.docx").expect("docx");
+    assert_eq!(doc.title.as_deref(), Some("Budget 2024"));
+    assert_eq!(
+        doc.blocks[0].text,
+        "Quarterly\t budget & plan\nSecond paragraph"
+    );
+    let text = all_text(&doc);
+    assert!(
+        text.contains("Confidential header") && text.contains("See annex B"),
+        "{text}"
+    );
+    assert!(!text.contains("PAGE"), "field codes are not text");
+}
+
+#[test]
+fn pptx_gives_one_block_per_slide_in_presentation_order_with_notes() {
+    let doc = extract(&fixture("deck.pptx"), "deck.pptx").expect("pptx");
+    assert_eq!(labels(&doc), ["Slide 1, page 1", "Slide 2, page 2"]);
+    assert!(doc.blocks[0].text.starts_with("Opening slide"));
+    assert!(doc.blocks[0].text.contains("Speaker reminder"));
+    assert_eq!(doc.blocks[1].text, "Second in order");
+}
+
+#[test]
+fn odt_and_odp_give_text_slides_and_title() {
+    let odt = extract(&fixture("minutes.odt"), "minutes.odt").expect("odt");
+    assert_eq!(odt.title.as_deref(), Some("Board minutes"));
+    assert_eq!(odt.blocks[0].text, "Minutes\nAlpha beta\ngamma");
+    let odp = extract(&fixture("talk.odp"), "talk.odp").expect("odp");
+    assert_eq!(labels(&odp), ["Slide 1, page 1", "Slide 2, page 2"]);
+}
+
+#[test]
+fn epub_gives_chapters_in_spine_order_labelled_by_heading() {
+    let doc = extract(&fixture("book.epub"), "book.epub").expect("epub");
+    assert_eq!(doc.title.as_deref(), Some("A Small Book"));
+    assert_eq!(labels(&doc), ["Departure", "The Return"]);
+    assert!(doc.blocks[0].text.contains("They left at dawn."));
+}
+
+#[test]
+fn rtf_gives_text_with_code_page_and_unicode_escapes() {
+    let src = br"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}{\*\generator Writer;}\f0 Cr\'e8me br\u251?l\'e9e\par Second \b line\b0}";
+    let doc = extract(src, "recipe.rtf").expect("rtf");
+    assert_eq!(doc.blocks[0].text, "Crème brûlée\nSecond line");
+}
+
+const EML: &str = "From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: Invoice March\r\nDate: Tue, 1 Mar 2022 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the invoice attached.\r\n--XX\r\nContent-Type: text/plain; name=\"notes.txt\"\r\nContent-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nPayment due in thirty days.\r\n--XX--\r\n";
+
+#[test]
+fn eml_gives_headers_body_and_attachment_text() {
+    let doc = extract(EML.as_bytes(), "invoice.eml").expect("eml");
+    assert_eq!(doc.title.as_deref(), Some("Invoice March"));
+    let body = &doc.blocks[0].text;
+    assert!(
+        body.contains("From: Ann <ann@example.com>") && body.contains("Please find the invoice"),
+        "{body}"
+    );
+    assert_eq!(labels(&doc)[1], "Attachment notes.txt");
+    assert!(doc.blocks[1].text.contains("Payment due"));
+}
+
+#[test]
+fn mbox_is_split_into_messages() {
+    let mbox = format!("From ann@example.com Tue Mar  1 10:00:00 2022\n{}\nFrom bob@example.com Wed Mar  2 10:00:00 2022\nSubject: Re: Invoice\n\nThanks!\n", EML.replace("\r\n", "\n"));
+    let doc = extract(mbox.as_bytes(), "inbox.mbox").expect("mbox");
+    let l = labels(&doc);
+    assert!(
+        l.contains(&"Message 1: Invoice March".to_string())
+            && l.contains(&"Message 2: Re: Invoice".to_string()),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn outlook_msg_gives_subject_sender_and_body() {
+    let Some(path) = shared_file("corpus/files/poi/hsmf/message_1981.msg") else {
+        return;
+    };
+    let doc = extract_file(&path).expect("msg");
+    assert_eq!(doc.title.as_deref(), Some("Option 2 please"));
+    assert!(all_text(&doc).contains("From: alec milton"));
+    assert!(all_text(&doc).contains("Option 2 best suits our requirements"));
+}
+
+#[test]
+fn spreadsheets_give_one_block_per_sheet() {
+    let Some(xlsx) = shared_file("corpus/files/poi/spreadsheet/WithChart.xlsx") else {
+        return;
+    };
+    let doc = extract_file(&xlsx).expect("xlsx");
+    assert_eq!(labels(&doc), ["Sheet Sheet1", "Charts"]);
+    assert!(doc.blocks[0].text.starts_with("1\t10\n2\t12"));
+    let Some(xls) = shared_file("corpus/files/poi/spreadsheet/StringContinueRecords.xls") else {
+        return;
+    };
+    let doc = extract_file(&xls).expect("xls");
+    assert!(all_text(&doc).contains("Test Pack : MILAN"));
+    let Some(ods) = shared_file("corpus/files/odfdo/test_flat.ods") else {
+        return;
+    };
+    let doc = extract_file(&ods).expect("ods");
+    assert_eq!(labels(&doc), ["Sheet Sheet1", "Sheet Sheet2"]);
+}
+
+#[test]
+fn pdf_gives_one_block_per_page() {
+    require_pdfium();
+    let Some(path) = shared_file("corpus/files/pdfjs/bug1997343.pdf") else {
+        return;
+    };
+    let doc = extract_file(&path).expect("pdf");
+    assert_eq!(
+        doc.blocks
+            .iter()
+            .map(|b| b.location.page)
+            .collect::<Vec<_>>(),
+        [Some(1), Some(2)]
+    );
+    assert!(doc.text_len() > 1000);
+}
+
+#[test]
+fn pdf_form_field_text_is_found_by_flattening() {
+    require_pdfium();
+    let Some(path) = shared_file("corpus/files/pdfjs/annotation-tx3.pdf") else {
+        return;
+    };
+    assert!(all_text(&extract_file(&path).expect("pdf")).contains("tx annotation"));
+}
+
+#[test]
+fn image_only_pdf_is_recorded_as_having_no_text_layer() {
+    require_pdfium();
+    let Some(path) = shared_file("corpus/files/pdfjs/bitmap-tpgdon.pdf") else {
+        return;
+    };
+    let err = extract_file(&path).unwrap_err();
+    assert!(matches!(err, ExtractError::NoText(_)));
+    assert!(err.to_string().contains("no text layer"), "{err}");
+}
+
+#[test]
+fn legacy_word_doc_gives_its_text_and_ppt_is_skipped_as_unsupported_format() {
+    let err = extract(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", "old.ppt").unwrap_err();
+    assert!(err.to_string().starts_with("unsupported format"), "{err}");
+    let Some(path) = shared_file("corpus/files/poi/document/SampleDoc.doc") else {
+        return;
+    };
+    let text = all_text(&extract_file(&path).expect("doc"));
+    assert!(
+        text.contains("I am a test document\nThis is page 1"),
+        "{text}"
+    );
+    let Some(path) = shared_file("corpus/files/poi/document/hyperlink.doc") else {
+        return;
+    };
+    let text = all_text(&extract_file(&path).expect("doc"));
+    assert!(
+        text.contains("Before text; Hyperlink text; after text"),
+        "field code dropped: {text}"
+    );
+}
+
+#[test]
+fn worker_process_gives_the_same_result_as_in_process() {
+    let Some(path) = shared_file("corpus/files/epub3-samples/wasteland-otf.epub") else {
+        return;
+    };
+    let sandbox = sandbox(Duration::from_secs(60), 1 << 30);
+    let limits = Limits::default();
+    let contained = sandbox
+        .extract(
+            Source::Path(&path),
+            FileKind::Epub,
+            "wasteland-otf.epub",
+            &limits,
+        )
+        .expect("worker");
+    assert_eq!(contained, extract_file(&path).expect("in process"));
+    // The same (pooled) worker serves the next file, sent as bytes.
+    let again = sandbox
+        .extract(
+            Source::Bytes(EML.as_bytes()),
+            FileKind::Email,
+            "a.eml",
+            &limits,
+        )
+        .expect("second file");
+    assert_eq!(again.title.as_deref(), Some("Invoice March"));
+}
