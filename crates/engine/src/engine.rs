@@ -4,11 +4,12 @@
 
 use crate::catalog::{Catalog, FileStatus};
 use crate::crawl::{crawl, FoundFile};
-use crate::extract::Extractors;
+use crate::extract::{Extractors, Sandbox};
 use crate::index::{self, IndexReport, Prepared};
 use crate::lexical::Lexical;
 use crate::models::{Embedder, Reranker};
 use crate::options::EngineOptions;
+use crate::options::ExtractMode;
 use crate::progress::{CancelFlag, IndexingStep, Progress};
 use crate::vectors::{Quantization, VectorIndex};
 use crate::{Error, Result};
@@ -28,6 +29,7 @@ pub struct Engine {
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) lexical: Lexical,
     pub(crate) extractors: Extractors,
+    pub(crate) sandbox: Sandbox,
     pub(crate) embedder: RwLock<Option<Arc<dyn Embedder>>>,
     pub(crate) reranker: RwLock<Option<Arc<dyn Reranker>>>,
     /// Bumped on every write this process makes; with SQLite's data_version
@@ -68,10 +70,11 @@ impl Engine {
             (Catalog::open(&catalog_path)?, lexical)
         };
         let engine = Engine {
-            opts,
+            opts: opts.clone(),
             catalog: Mutex::new(catalog),
             lexical,
             extractors: Extractors::default(),
+            sandbox: sandbox_for(&opts),
             embedder: RwLock::new(None),
             reranker: RwLock::new(None),
             generation: AtomicU64::new(0),
@@ -254,7 +257,13 @@ impl Engine {
                         part.iter()
                             .map(|f| {
                                 let prev = known.get(f.path.to_string_lossy().as_ref());
-                                index::prepare_file(f.clone(), prev, &self.extractors, &self.opts)
+                                index::prepare_file(
+                                    f.clone(),
+                                    prev,
+                                    &self.extractors,
+                                    &self.sandbox,
+                                    &self.opts,
+                                )
                             })
                             .collect::<Vec<_>>()
                     })
@@ -355,6 +364,15 @@ fn smudge_racy(f: &mut FoundFile, now_ns: i64) {
     if f.mtime_ns > now_ns - RACY_NS {
         f.mtime_ns -= 1;
     }
+}
+
+fn sandbox_for(opts: &EngineOptions) -> Sandbox {
+    let sandbox = match &opts.extract {
+        ExtractMode::CurrentExe => Sandbox::current_exe(),
+        ExtractMode::Command { program, args } => Sandbox::new(program, args.clone()),
+        ExtractMode::InProcess => Sandbox::in_process(),
+    };
+    sandbox.with_options(opts.sandbox.clone())
 }
 
 fn canonical_roots(roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
