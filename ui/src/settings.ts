@@ -182,7 +182,17 @@ export class SettingsPanel {
     const reindex = h("button", { class: "btn", type: "button", id: "reindex-btn" }, "Index now");
     reindex.addEventListener("click", () => void api.startIndexing().catch((e) => this.host.toast(errorMessage(e))));
     const retry = h("button", { class: "btn", type: "button", id: "retry-failed", disabled: this.failed.length === 0 }, "Retry failed files");
-    retry.addEventListener("click", () => void api.retryFailed().catch((e) => this.host.toast(errorMessage(e))));
+    retry.addEventListener("click", () => {
+      retry.disabled = true;
+      retry.textContent = "Retrying…";
+      api
+        .retryFailed()
+        .then(() => this.refresh())
+        .catch((e) => {
+          this.host.toast(errorMessage(e));
+          return this.refresh();
+        });
+    });
     const failedList = h("ul", { id: "failed-list" });
     for (const f of this.failed.slice(0, 200)) {
       failedList.appendChild(
