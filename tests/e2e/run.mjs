@@ -4,7 +4,7 @@
 // Flow: temp config + data dirs -> first-run screen -> add the fixture folder
 // in Settings -> wait for indexing -> search -> expected file first -> live
 // indexing: files written, edited and deleted by the test show up (or go)
-// in the open window -> "why this result" -> switch the reranker model ->
+// in the open window (and wait while paused) -> "why this result" -> switch the reranker model ->
 // progress bar during a bigger re-index -> hostile documents render as text
 // -> dark mode screenshots -> the polling notice when folders are not watched.
 
@@ -307,6 +307,26 @@ async function main() {
     await step("Esc clears the search", async () => {
       await wd.type(await wd.find("#q"), "\uE00C");
       await wd.until("cleared", () => wd.exec("return document.getElementById('q').value === '' && document.querySelectorAll('#results .result').length === 0"));
+    });
+
+    await step("pause holds live updates until resume", async () => {
+      // Pause from Settings, resume from the strip under the search box.
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      await wd.clickCss("#live-toggle[data-action='pause']");
+      await wd.until("paused in Settings", () => wd.exec("return document.querySelector('#live-toggle')?.dataset.action === 'resume'"), 5000);
+      await wd.clickCss("#settings-close");
+      await wd.until("the strip offers Resume", () =>
+        wd.exec("const s = document.getElementById('index-strip'); return !s.hidden && document.getElementById('pause-btn').dataset.action === 'resume'"), 5000);
+      writeFileSync(join(docs, "live-paused.txt"), "A pausedheron sighting, written while paused.\n");
+      await typeQuery(wd, "pausedheron");
+      await wd.until("the no-match state", () => wd.exec("return document.body.dataset.query === 'pausedheron' && document.getElementById('empty').dataset.state === 'no-match'"));
+      await sleep(1500); // well past the watcher's batching delay
+      if ((await namesFor(wd, "pausedheron"))?.length) throw new Error("indexed while paused");
+      await shot("07c-paused-light");
+      await wd.clickCss("#pause-btn[data-action='resume']");
+      await wd.until("the held change after resume", async () => (await namesFor(wd, "pausedheron"))?.[0] === "live-paused.txt", LIVE_WAIT_MS, 100);
+      await wd.until("the strip to hide", () => wd.exec("return document.getElementById('index-strip').hidden"), 5000);
     });
   });
 

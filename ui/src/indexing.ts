@@ -78,6 +78,8 @@ export class IndexingStrip {
       this.bar.value = fraction;
     }
     if (s.last_error) this.label.textContent = `Indexing problem: ${s.last_error.message}`;
+    else if (s.paused && (s.step === null || s.step.step === "done"))
+      this.label.textContent = "Live updates paused: changes are indexed on resume";
     else if (s.paused) this.label.textContent = `Paused. ${label}`;
     else this.label.textContent = label;
     // Live indexing is always on unless paused: Resume only undoes a pause.
