@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fileName, folderOf, kindBadge, locationLabel, modifiedLabel, rankLabel, scoreLabel } from "../src/format";
 import { acceleratorFromEvent } from "../src/settings";
 import { emptyKind } from "../src/empty";
-import { describePolling, describeStep } from "../src/indexing";
+import { describeStep } from "../src/indexing";
 
 describe("format", () => {
   it("splits paths on either separator", () => {
@@ -63,24 +63,5 @@ describe("describeStep", () => {
       fraction: 0.75,
     });
     expect(describeStep({ step: "crawling", seen: 10 }).fraction).toBeNull();
-  });
-});
-
-describe("polling notice", () => {
-  it("is null when every folder is watched", () => {
-    expect(describePolling([])).toBeNull();
-  });
-
-  it("names the folders and the interval, with home shortened", async () => {
-    const reason = "the system limit on watched folders (inotify max_user_watches) was reached";
-    expect(describePolling([{ root: "/home/u/Documents", reason, interval_s: 30 }], "/home/u")).toBe(
-      "Watching limit reached: checking ~/Documents every 30 s",
-    );
-    expect(
-      describePolling([
-        { root: "/mnt/share", reason: "file events are unavailable (boom)", interval_s: 30 },
-        { root: "/srv/b", reason: "polling was requested", interval_s: 60 },
-      ]),
-    ).toBe("Live updates unavailable: checking /mnt/share, /srv/b every 60 s");
   });
 });
