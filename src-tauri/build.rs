@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "retry_failed",
     "start_indexing",
     "pause_indexing",
+    "resume_indexing",
     "indexing_state",
     "get_settings",
     "save_settings",

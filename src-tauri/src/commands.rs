@@ -61,19 +61,29 @@ pub async fn failed_files(app: AppHandle) -> CmdResult<Vec<FailedFile>> {
     blocking(app, |s| s.failed_files()).await
 }
 
+/// Re-indexes failed files; resolves when done, so the window can reload
+/// the list.
 #[tauri::command]
-pub fn retry_failed(state: State<'_, AppState>) -> CmdResult<()> {
-    state.start_indexing()
+pub async fn retry_failed(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.retry_failed()).await
+}
+
+/// Restarts live indexing (it stops the old watcher, so off the main thread).
+#[tauri::command]
+pub async fn start_indexing(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.start_indexing()).await
+}
+
+// Pause and resume are async so they never run on the main thread, which
+// the tray's status updates wait on (see `indexer`).
+#[tauri::command]
+pub async fn pause_indexing(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.pause_indexing()).await
 }
 
 #[tauri::command]
-pub fn start_indexing(state: State<'_, AppState>) -> CmdResult<()> {
-    state.start_indexing()
-}
-
-#[tauri::command]
-pub fn pause_indexing(state: State<'_, AppState>) {
-    state.indexer.pause()
+pub async fn resume_indexing(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.resume_indexing()).await
 }
 
 #[tauri::command]

@@ -50,12 +50,16 @@ pub fn build_tray(app: &AppHandle) -> tauri::Result<()> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             "show" => show_window(app),
             "pause" => {
-                let state = app.state::<crate::state::AppState>();
-                if state.indexer.state().running {
-                    state.indexer.pause();
-                } else if let Err(e) = state.start_indexing() {
-                    tracing::warn!(target: "app", error = %e.message, "resume from tray failed");
-                }
+                // Off the main thread: the indexer's listeners wait on it.
+                let app = app.clone();
+                tauri::async_runtime::spawn_blocking(move || {
+                    let indexer = &app.state::<crate::state::AppState>().indexer;
+                    if indexer.state().paused {
+                        indexer.resume();
+                    } else {
+                        indexer.pause();
+                    }
+                });
             }
             "quit" => app.exit(0),
             _ => {}
@@ -84,7 +88,7 @@ pub fn update_tray(app: &AppHandle, s: &IndexingState) {
         return;
     };
     let text = match (&s.step, s.running, s.paused) {
-        (_, false, true) => "Indexing paused".to_string(),
+        (_, _, true) => "Indexing paused".to_string(),
         (Some(IndexingStep::Indexing { done, total, .. }), true, _) => {
             format!("Indexing {done}/{total}")
         }
@@ -92,16 +96,22 @@ pub fn update_tray(app: &AppHandle, s: &IndexingState) {
             format!("Embedding {done}/{total}")
         }
         (_, true, _) => "Indexing…".to_string(),
-        _ if s.last_error.is_some() => "Indexing stopped (see Settings)".to_string(),
-        _ => "Index up to date".to_string(),
+        _ if s.last_error.is_some() => "Indexing problem (see Settings)".to_string(),
+        _ if !s.polling.is_empty() => format!(
+            "Watching limit reached: checking {} folder(s) every {} s",
+            s.polling.len(),
+            s.polling[0].interval_s
+        ),
+        _ if s.watching => "Up to date, watching for changes".to_string(),
+        _ => "Idle".to_string(),
     };
     let _ = tray.status.set_text(text);
-    let _ = tray.pause.set_text(if s.running {
-        "Pause indexing"
-    } else {
+    let _ = tray.pause.set_text(if s.paused {
         "Resume indexing"
+    } else {
+        "Pause indexing"
     });
-    let _ = tray.pause.set_enabled(s.running || s.paused);
+    let _ = tray.pause.set_enabled(s.running || s.paused || s.watching);
 }
 
 /// Registers the global shortcut that summons the window.

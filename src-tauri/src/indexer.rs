@@ -1,10 +1,19 @@
-//! The indexing job: one run at a time on its own thread, with progress sent
-//! to the window as `indexing` events and to the tray. Pausing cancels the run
-//! between batches; resuming starts a new run, which skips files already done.
+//! Live indexing for the window: a `crumb_engine::watch::Watcher` over the
+//! configured folders, its events folded into one `IndexingState` that the
+//! window (`indexing` events) and the tray show. The watcher reconciles on
+//! start (a full pass, with progress) and then applies changes as they come;
+//! changing the folders restarts it. Pausing pauses the watcher: changes are
+//! still collected and applied on resume.
+//!
+//! Deadlock rule: the tray's `notify` waits on the main thread (Tauri runs
+//! menu updates there), so no lock the main thread takes (the state, for
+//! `boot`) is held while notifying, and the main thread never calls the
+//! methods that take the others (commands and the tray hand them to workers).
 
 use crate::host::Host;
 use crumb_engine::progress::{CancelFlag, IndexingStep};
-use crumb_engine::WireError;
+use crumb_engine::watch::{PollingRoot, WatchEvent, WatchOptions, Watcher};
+use crumb_engine::{IndexReport, WireError};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -13,146 +22,288 @@ use std::time::{Duration, Instant};
 /// Progress events closer together than this are dropped (step changes are not).
 const EVENT_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How long "Retry failed files" waits for the watcher's batch in flight.
+const PAUSE_WAIT: Duration = Duration::from_secs(30);
+
 /// What the window and tray show about indexing.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct IndexingState {
-    /// A run is in progress.
+    /// A full pass (the start-up reconcile, or a retry) is in progress.
     pub running: bool,
-    /// The user paused the last run.
+    /// The user paused indexing.
     pub paused: bool,
+    /// The start-up reconcile is done and changes are applied as they come.
+    pub watching: bool,
     /// The latest step reported.
     pub step: Option<IndexingStep>,
-    /// Why the last run stopped, when it failed.
+    /// The latest problem (the watcher keeps going).
     pub last_error: Option<WireError>,
+    /// Folders checked periodically because the OS would not watch them.
+    pub polling: Vec<PollingRoot>,
+    /// Live batches that changed the index; the window re-runs its query
+    /// when this grows.
+    pub updates: u64,
 }
 
 /// Receives state changes (the window and the tray).
 pub type Notify = Arc<dyn Fn(&IndexingState) + Send + Sync>;
 
-/// Starts, pauses and reports indexing runs.
-pub struct Indexer {
-    state: Arc<Mutex<IndexingState>>,
-    cancel: Mutex<CancelFlag>,
-    /// Roots asked for while a run was going: the run goes again with them,
-    /// so a folder added mid-run is not left out.
-    pending: Arc<Mutex<Option<Vec<PathBuf>>>>,
+/// The state and its listeners, shared with the watcher's callback.
+struct Reporter {
+    state: Mutex<IndexingState>,
+    /// Held while notifying, so listeners see changes in order; the main
+    /// thread never takes it.
+    order: Mutex<()>,
     notify: Notify,
+}
+
+impl Reporter {
+    /// Changes the state; notifies when `f` says the change is worth it.
+    fn update(&self, f: impl FnOnce(&mut IndexingState) -> bool) {
+        let _order = lock(&self.order);
+        let snapshot = {
+            let mut st = lock(&self.state);
+            if !f(&mut st) {
+                return;
+            }
+            st.clone()
+        };
+        (self.notify)(&snapshot);
+    }
+
+    fn set(&self, f: impl FnOnce(&mut IndexingState)) {
+        self.update(|st| {
+            f(st);
+            true
+        })
+    }
+}
+
+/// Owns the watcher and the state it reports.
+pub struct Indexer {
+    reporter: Arc<Reporter>,
+    /// Shared so a retry can pause it without holding this lock.
+    watcher: Mutex<Option<Arc<Watcher>>>,
+    /// Cancels a retry in flight (pause cancels it).
+    retry_cancel: Mutex<CancelFlag>,
+    options: WatchOptions,
 }
 
 impl Indexer {
     /// An idle indexer that reports through `notify`.
     pub fn new(notify: Notify) -> Indexer {
         Indexer {
-            state: Arc::new(Mutex::new(IndexingState::default())),
-            cancel: Mutex::new(CancelFlag::new()),
-            pending: Arc::new(Mutex::new(None)),
-            notify,
+            reporter: Arc::new(Reporter {
+                state: Mutex::new(IndexingState::default()),
+                order: Mutex::new(()),
+                notify,
+            }),
+            watcher: Mutex::new(None),
+            retry_cancel: Mutex::new(CancelFlag::new()),
+            options: WatchOptions::default(),
         }
+    }
+
+    /// Uses these watcher options (tests shorten the batching delays).
+    pub fn with_options(mut self, options: WatchOptions) -> Indexer {
+        self.options = options;
+        self
     }
 
     /// The current state.
     pub fn state(&self) -> IndexingState {
-        lock(&self.state).clone()
+        lock(&self.reporter.state).clone()
     }
 
-    /// Starts a run over `roots` unless one is running. Returns at once.
+    /// (Re)starts watching `roots`: stops the current watcher, then starts
+    /// one whose reconcile registers and catches up with every folder.
+    /// Returns once the watcher is started; a missing folder is reported in
+    /// the state and the others are still watched.
     pub fn start(&self, host: Arc<Host>, roots: Vec<PathBuf>) -> anyhow::Result<()> {
         if host.read_only() {
             anyhow::bail!("another Crumb process is indexing this data dir; search works, indexing waits for it");
         }
-        let cancel = CancelFlag::new();
-        {
-            let mut st = lock(&self.state);
-            if st.running {
-                *lock(&self.pending) = Some(roots);
-                return Ok(());
-            }
+        let mut slot = lock(&self.watcher);
+        stop_watcher(slot.take());
+        let (present, missing): (Vec<PathBuf>, Vec<PathBuf>) =
+            roots.into_iter().partition(|r| r.is_dir());
+        // Shown until the folders change: the others are watched meanwhile.
+        let missing = missing
+            .first()
+            .map(|m| crumb_engine::Error::MissingFolder(m.clone()).to_wire());
+        self.set(|st| {
             *st = IndexingState {
-                running: true,
-                paused: false,
-                step: Some(IndexingStep::Crawling { seen: 0 }),
-                last_error: None,
-            };
-            (self.notify)(&st);
+                running: !present.is_empty(),
+                step: (!present.is_empty()).then_some(IndexingStep::Crawling { seen: 0 }),
+                last_error: missing.clone(),
+                updates: st.updates,
+                ..IndexingState::default()
+            }
+        });
+        if present.is_empty() {
+            return Ok(());
         }
-        *lock(&self.cancel) = cancel.clone();
-        let state = self.state.clone();
-        let notify = self.notify.clone();
-        let pending = self.pending.clone();
-        std::thread::Builder::new()
-            .name("crumb-index".into())
-            .spawn(move || {
-                let mut roots = roots;
-                loop {
-                    let finished = run(&host, &roots, &cancel, &state, &notify);
-                    // Decide under the state lock, which `start` also takes, so a
-                    // request cannot slip in between "nothing pending" and "idle".
-                    let mut st = lock(&state);
-                    let next = lock(&pending).take();
-                    match next {
-                        Some(r) if finished => roots = r,
-                        _ => {
-                            st.running = false;
-                            notify(&st);
-                            break;
-                        }
-                    }
-                }
-            })?;
-        Ok(())
+        let on_event = on_event(self.reporter.clone(), missing);
+        match Watcher::start(host.engine(), &present, self.options.clone(), on_event) {
+            Ok(w) => {
+                *slot = Some(Arc::new(w));
+                Ok(())
+            }
+            Err(e) => {
+                self.set(|st| {
+                    st.running = false;
+                    st.last_error = Some(e.to_wire());
+                });
+                Err(e.into())
+            }
+        }
     }
 
-    /// Asks the running job to stop after its current batch.
+    /// Stops watching (no folders left).
+    pub fn stop(&self) {
+        stop_watcher(lock(&self.watcher).take());
+        self.set(|st| *st = IndexingState::default());
+    }
+
+    /// Pauses indexing: the watcher collects changes but applies none.
     pub fn pause(&self) {
-        let st = lock(&self.state);
-        if st.running {
-            *lock(&self.pending) = None;
-            lock(&self.cancel).cancel();
+        if let Some(w) = lock(&self.watcher).as_ref() {
+            w.pause();
+        }
+        lock(&self.retry_cancel).cancel();
+        self.set(|st| {
+            st.paused = true;
+            st.running = false;
+        });
+    }
+
+    /// Resumes after [`Indexer::pause`]; an interrupted reconcile starts over.
+    pub fn resume(&self) {
+        let watcher = lock(&self.watcher).clone();
+        self.set(|st| {
+            st.paused = false;
+            st.running = watcher.is_some() && !st.watching;
+        });
+        if let Some(w) = watcher {
+            w.resume();
+        }
+    }
+
+    /// Re-indexes the files that failed, with the watcher paused meanwhile
+    /// (one writer), and returns what happened.
+    pub fn retry_failed(&self, host: &Host) -> anyhow::Result<IndexReport> {
+        if host.read_only() {
+            anyhow::bail!("another Crumb process is indexing this data dir");
+        }
+        let watcher = lock(&self.watcher).clone();
+        if let Some(w) = &watcher {
+            w.pause();
+            let end = Instant::now() + PAUSE_WAIT;
+            while w.status().busy && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let cancel = CancelFlag::new();
+        *lock(&self.retry_cancel) = cancel.clone();
+        self.set(|st| st.running = true);
+        let progress = progress_reporter(self.reporter.clone());
+        let result = host.engine().retry_failed(&progress, &cancel);
+        let paused = self.state().paused;
+        self.set(|st| {
+            st.running = !st.watching && !paused;
+            match &result {
+                Ok(_) => st.step = Some(IndexingStep::Done),
+                Err(crumb_engine::Error::Cancelled) => {}
+                Err(e) => st.last_error = Some(e.to_wire()),
+            }
+        });
+        // Unless the folders changed meanwhile: a replaced watcher must stay
+        // paused until it is dropped, so there is only ever one writer.
+        let current = |w: &Arc<Watcher>| {
+            lock(&self.watcher)
+                .as_ref()
+                .is_some_and(|c| Arc::ptr_eq(c, w))
+        };
+        if let Some(w) = watcher.filter(|w| !paused && current(w)) {
+            w.resume();
+        }
+        Ok(result?)
+    }
+
+    /// Waits until the watcher has nothing to do, or `timeout` passes.
+    #[cfg(test)]
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let w = lock(&self.watcher).clone();
+        w.is_some_and(|w| w.wait_idle(timeout))
+    }
+
+    fn set(&self, f: impl FnOnce(&mut IndexingState)) {
+        self.reporter.set(f)
+    }
+}
+
+/// Stops a watcher, unless a retry still holds it: then it stops when the
+/// retry lets go of it.
+fn stop_watcher(watcher: Option<Arc<Watcher>>) {
+    if let Some(Ok(w)) = watcher.map(Arc::try_unwrap) {
+        if let Err(e) = w.stop() {
+            tracing::warn!(target: "app::index", error = %e, "watcher did not stop cleanly");
         }
     }
 }
 
-/// One pass over `roots`; true when it ran to the end (not paused or failed).
-/// Leaves `running` set: the caller clears it once no pass is pending.
-fn run(
-    host: &Host,
-    roots: &[PathBuf],
-    cancel: &CancelFlag,
-    state: &Mutex<IndexingState>,
-    notify: &Notify,
-) -> bool {
-    let _span = tracing::info_span!(target: "app::index", "index", roots = roots.len()).entered();
+/// Folds watcher events into the state and passes it on. `standing` is a
+/// problem found at start (a missing folder) that later successes must not
+/// hide.
+fn on_event(
+    reporter: Arc<Reporter>,
+    standing: Option<WireError>,
+) -> impl Fn(&WatchEvent) + Send + Sync + 'static {
+    let progress = progress_reporter(reporter.clone());
+    move |event: &WatchEvent| match event {
+        WatchEvent::Progress { step } => progress(step),
+        WatchEvent::Reconciled { report } => {
+            tracing::info!(target: "app::index", seconds = report.seconds, "caught up; watching");
+            reporter.set(|st| {
+                st.running = false;
+                st.watching = true;
+                st.step = Some(IndexingStep::Done);
+                st.last_error = standing.clone();
+            })
+        }
+        WatchEvent::Batch { .. } => reporter.set(|st| {
+            st.updates += 1;
+            st.last_error = standing.clone();
+        }),
+        WatchEvent::Polling { root } => reporter.set(|st| st.polling.push(root.clone())),
+        // The watcher carries on; a failed reconcile is retried as rescans.
+        WatchEvent::Error { error } => reporter.set(|st| {
+            st.running = false;
+            st.watching = true;
+            st.last_error = Some(error.clone());
+        }),
+    }
+}
+
+/// A progress callback that drives the bar, throttled except on step changes.
+fn progress_reporter(reporter: Arc<Reporter>) -> impl Fn(&IndexingStep) + Send + Sync + 'static {
     let last_sent = Mutex::new(Instant::now() - EVENT_INTERVAL);
-    let progress = |step: &IndexingStep| {
-        let mut st = lock(state);
-        let same_kind =
-            st.step.as_ref().map(std::mem::discriminant) == Some(std::mem::discriminant(step));
-        st.step = Some(step.clone());
-        let mut last = lock(&last_sent);
-        if !same_kind || last.elapsed() >= EVENT_INTERVAL {
-            *last = Instant::now();
-            notify(&st);
-        }
-    };
-    let result = host.engine().index(roots, &progress, cancel);
-    let mut st = lock(state);
-    match result {
-        Ok(report) => {
-            tracing::info!(target: "app::index", seconds = report.seconds, "indexing finished");
-            st.paused = false;
-            st.step = Some(IndexingStep::Done);
-            st.last_error = None;
-            true
-        }
-        Err(crumb_engine::Error::Cancelled) => {
-            st.paused = true;
-            false
-        }
-        Err(e) => {
-            tracing::warn!(target: "app::index", error = %e, "indexing failed");
-            st.last_error = Some(e.to_wire());
-            false
-        }
+    move |step: &IndexingStep| {
+        reporter.update(|st| {
+            if st.paused {
+                return false; // the pass is about to notice the pause
+            }
+            let same_kind =
+                st.step.as_ref().map(std::mem::discriminant) == Some(std::mem::discriminant(step));
+            st.running = true;
+            st.step = Some(step.clone());
+            let mut last = lock(&last_sent);
+            let send = !same_kind || last.elapsed() >= EVENT_INTERVAL;
+            if send {
+                *last = Instant::now();
+            }
+            send
+        })
     }
 }
 
@@ -167,20 +318,38 @@ mod tests {
     use super::*;
     use crumb_engine::SearchRequest;
 
-    fn wait_idle(ix: &Indexer) -> IndexingState {
+    fn quick() -> WatchOptions {
+        WatchOptions::default()
+            .with_quiet(Duration::from_millis(50))
+            .with_max_wait(Duration::from_millis(200))
+            .with_low_priority(false)
+    }
+
+    fn recording() -> (Indexer, Arc<Mutex<Vec<IndexingState>>>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let ix = Indexer::new(Arc::new(move |s: &IndexingState| {
+            lock(&sink).push(s.clone())
+        }))
+        .with_options(quick());
+        (ix, events)
+    }
+
+    fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
         let end = Instant::now() + Duration::from_secs(60);
-        loop {
-            let st = ix.state();
-            if !st.running {
-                return st;
-            }
-            assert!(Instant::now() < end, "indexing did not finish");
+        while !f() {
+            assert!(Instant::now() < end, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
+    fn first_hit(host: &Host, q: &str) -> Option<String> {
+        let hits = host.engine().search(&SearchRequest::new(q)).unwrap();
+        hits.first().map(|h| h.path.clone())
+    }
+
     #[test]
-    fn a_folder_added_mid_run_is_indexed_by_a_second_pass() {
+    fn a_folder_added_mid_run_is_indexed_by_the_restarted_watcher() {
         let data = tempfile::tempdir().unwrap();
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
@@ -193,39 +362,134 @@ mod tests {
         }
         std::fs::write(b.path().join("bread.md"), "sourdough starter hydration").unwrap();
         let host = Arc::new(Host::open(data.path(), &[]).unwrap());
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        let ix = Indexer::new(Arc::new(move |s: &IndexingState| {
-            lock(&sink).push(s.clone())
-        }));
+        let (ix, events) = recording();
 
         ix.start(host.clone(), vec![a.path().into()]).unwrap();
         ix.start(host.clone(), vec![a.path().into(), b.path().into()])
             .unwrap();
-        let st = wait_idle(&ix);
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+        let st = ix.state();
 
         assert_eq!(st.step, Some(IndexingStep::Done));
-        assert!(!st.paused && st.last_error.is_none());
-        let hits = host
-            .engine()
-            .search(&SearchRequest::new("sourdough"))
-            .unwrap();
-        assert!(hits[0].path.ends_with("bread.md"));
+        assert!(st.watching && !st.running && !st.paused && st.last_error.is_none());
+        assert!(first_hit(&host, "sourdough").unwrap().ends_with("bread.md"));
+        assert!(first_hit(&host, "alpha").is_some());
         let events = lock(&events);
-        assert!(events.first().is_some_and(|s| s.running));
+        assert!(events.iter().any(|s| s.running));
         assert!(events.last().is_some_and(|s| !s.running));
     }
 
     #[test]
-    fn a_missing_folder_is_reported_not_panicked() {
+    fn files_saved_and_deleted_after_the_index_show_up_without_a_new_pass() {
         let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        std::fs::write(docs.path().join("old.txt"), "quartzbanana leftovers").unwrap();
         let host = Arc::new(Host::open(data.path(), &[]).unwrap());
-        let ix = Indexer::new(Arc::new(|_: &IndexingState| {}));
-        ix.start(host, vec![data.path().join("nope")]).unwrap();
-        let st = wait_idle(&ix);
+        let (ix, _events) = recording();
+        ix.start(host.clone(), vec![docs.path().into()]).unwrap();
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+        assert!(first_hit(&host, "quartzbanana").is_some());
+
+        std::fs::write(docs.path().join("new.md"), "zebrafinch migration notes").unwrap();
+        std::fs::remove_file(docs.path().join("old.txt")).unwrap();
+        wait_for("the new file", || {
+            first_hit(&host, "zebrafinch").is_some_and(|p| p.ends_with("new.md"))
+        });
+        wait_for("the deleted file to go", || {
+            first_hit(&host, "quartzbanana").is_none()
+        });
+        wait_for("the update count", || ix.state().updates > 0);
+    }
+
+    #[test]
+    fn pause_holds_changes_until_resume() {
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        std::fs::write(docs.path().join("a.txt"), "first words").unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let (ix, _events) = recording();
+        ix.start(host.clone(), vec![docs.path().into()]).unwrap();
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+
+        ix.pause();
+        assert!(ix.state().paused);
+        std::fs::write(docs.path().join("b.txt"), "pelicanmoss").unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(first_hit(&host, "pelicanmoss").is_none());
+        ix.resume();
+        assert!(!ix.state().paused);
+        wait_for("the held change", || {
+            first_hit(&host, "pelicanmoss").is_some()
+        });
+    }
+
+    #[test]
+    fn polled_folders_are_reported_not_silent() {
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let (ix, _events) = recording();
+        let ix = ix.with_options(quick().with_force_polling(true));
+        ix.start(host, vec![docs.path().into()]).unwrap();
+        wait_for("the polling notice", || !ix.state().polling.is_empty());
+        let p = &ix.state().polling[0];
+        assert_eq!(p.interval_s, 30);
+        assert!(!p.reason.is_empty());
+    }
+
+    #[test]
+    fn a_missing_folder_is_reported_and_the_others_still_watched() {
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        std::fs::write(docs.path().join("a.txt"), "heronlake").unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let ix = Indexer::new(Arc::new(|_: &IndexingState| {})).with_options(quick());
+        ix.start(host.clone(), vec![data.path().join("nope")])
+            .unwrap();
+        let st = ix.state();
+        assert!(!st.running);
         assert_eq!(
             st.last_error.map(|e| e.code),
             Some("missing_folder".to_string())
         );
+
+        ix.start(
+            host.clone(),
+            vec![data.path().join("nope"), docs.path().into()],
+        )
+        .unwrap();
+        assert_eq!(
+            ix.state().last_error.map(|e| e.code),
+            Some("missing_folder".to_string())
+        );
+        wait_for("the present folder", || {
+            first_hit(&host, "heronlake").is_some()
+        });
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+        assert_eq!(
+            ix.state().last_error.map(|e| e.code),
+            Some("missing_folder".to_string()),
+            "a finished catch-up must not hide the missing folder"
+        );
+    }
+
+    #[test]
+    fn retry_failed_runs_with_the_watcher_paused_and_resumes_it() {
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        std::fs::write(docs.path().join("a.txt"), "ospreyglen").unwrap();
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let (ix, _events) = recording();
+        ix.start(host.clone(), vec![docs.path().into()]).unwrap();
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+
+        let report = ix.retry_failed(&host).unwrap();
+        assert_eq!(report.failed, 0);
+        let st = ix.state();
+        assert!(!st.running && !st.paused);
+        std::fs::write(docs.path().join("b.txt"), "kestrelfen").unwrap();
+        wait_for("live updates after a retry", || {
+            first_hit(&host, "kestrelfen").is_some()
+        });
     }
 }

@@ -1,8 +1,8 @@
 //! Crumb's desktop app: a thin Tauri shell around `crumb_engine`.
 //!
 //! The engine runs in-process. Commands (`commands`) hand off to `AppState`
-//! (`state`), which calls the engine on Tauri's blocking pool; indexing runs
-//! on its own thread (`indexer`) and reports progress as `indexing` events.
+//! (`state`), which calls the engine on Tauri's blocking pool; live indexing
+//! (`indexer`) runs the engine's watcher and reports progress as `indexing` events.
 //! The webview can call only these commands (see `src-tauri/capabilities`).
 
 mod commands;
@@ -20,6 +20,7 @@ use crate::host::Host;
 use crate::indexer::{Indexer, Notify};
 use crate::settings::Settings;
 use crate::state::AppState;
+use crumb_engine::watch::WatchOptions;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, Manager, WindowEvent};
 
@@ -64,6 +65,7 @@ pub fn run() {
             commands::retry_failed,
             commands::start_indexing,
             commands::pause_indexing,
+            commands::resume_indexing,
             commands::indexing_state,
             commands::get_settings,
             commands::save_settings,
@@ -117,7 +119,7 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
     };
     app.manage(AppState {
         host: host.clone(),
-        indexer: Indexer::new(notify),
+        indexer: Indexer::new(notify).with_options(watch_options()),
         settings: Mutex::new(settings.clone()),
         first_run: Mutex::new(first_run),
         config_dir,
@@ -139,7 +141,8 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
     if let Err(e) = desktop::register_shortcut(app, &settings.shortcut) {
         tracing::warn!(target: "app", error = %e, "no global shortcut");
     }
-    // Catch up with changes made while Crumb was closed; search works meanwhile.
+    // Watch the folders, catching up first with changes made while Crumb was
+    // closed; search works meanwhile.
     if !settings.folders.is_empty() && !host.read_only() {
         if let Err(e) = app.state::<AppState>().start_indexing() {
             tracing::warn!(target: "app", error = %e.message, "could not start indexing");
@@ -151,6 +154,14 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Live indexing options. `CRUMB_FORCE_POLLING=1` polls instead of using OS
+/// file events (network drives where events do not arrive; the e2e test of
+/// the polling notice).
+fn watch_options() -> WatchOptions {
+    let force = std::env::var("CRUMB_FORCE_POLLING").is_ok_and(|v| v == "1");
+    WatchOptions::default().with_force_polling(force)
 }
 
 fn init_tracing() {

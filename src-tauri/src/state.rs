@@ -141,13 +141,33 @@ impl AppState {
             .collect())
     }
 
-    /// Starts a run over all configured folders.
+    /// (Re)starts live indexing over all configured folders: a full catch-up
+    /// pass, then changes as they come.
     pub fn start_indexing(&self) -> CmdResult<()> {
         let folders = self.settings().folders;
         if folders.is_empty() {
             return Err(coded("input", "add a folder to index first"));
         }
         self.indexer.start(self.host.clone(), folders).map_err(wire)
+    }
+
+    /// Pauses live indexing (changes are collected, not applied).
+    pub fn pause_indexing(&self) -> CmdResult<()> {
+        self.indexer.pause();
+        Ok(())
+    }
+
+    /// Resumes live indexing; what was held is applied.
+    pub fn resume_indexing(&self) -> CmdResult<()> {
+        self.indexer.resume();
+        Ok(())
+    }
+
+    /// Re-indexes the files that failed; the window then reloads the list.
+    pub fn retry_failed(&self) -> CmdResult<()> {
+        let report = self.indexer.retry_failed(&self.host).map_err(wire)?;
+        tracing::info!(target: "app::index", indexed = report.indexed, failed = report.failed, "retried failed files");
+        Ok(())
     }
 
     /// (Re)loads the models the settings name, in the background.
@@ -203,9 +223,14 @@ impl AppState {
         {
             self.load_models();
         }
-        let added = new.folders.iter().any(|f| !old.folders.contains(f));
-        if added {
-            self.start_indexing()?;
+        // The watcher watches a fixed set of folders: start it again over the
+        // new set (its reconcile registers added folders).
+        if old.folders != new.folders {
+            if new.folders.is_empty() {
+                self.indexer.stop();
+            } else {
+                self.start_indexing()?;
+            }
         }
         Ok((old, new))
     }

@@ -2,9 +2,11 @@
 // WebKitWebDriver. Run it under Xvfb via scripts/e2e.sh.
 //
 // Flow: temp config + data dirs -> first-run screen -> add the fixture folder
-// in Settings -> wait for indexing -> search -> expected file first -> "why
-// this result" -> switch the reranker model -> progress bar during a bigger
-// re-index -> hostile documents render as text -> dark mode screenshots.
+// in Settings -> wait for indexing -> search -> expected file first -> live
+// indexing: files written, edited and deleted by the test show up (or go)
+// in the open window (and wait while paused) -> "why this result" -> switch the reranker model ->
+// progress bar during a bigger re-index -> hostile documents render as text
+// -> dark mode screenshots -> the polling notice when folders are not watched.
 
 import { spawn, execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -70,6 +72,9 @@ const dataDir = join(world, "data");
 const docs = join(world, "docs");
 const bulk = join(world, "bulk");
 cpSync(join(here, "fixtures"), docs, { recursive: true });
+// Files the live-indexing step edits and deletes while the app runs.
+writeFileSync(join(docs, "live-edit.txt"), "Bird list: cobaltfinch seen at dawn.\n");
+writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by the test.\n");
 // Two reranker folders so Settings has something to switch between. A tiny
 // real DeBERTa reranker from ../shared loads through the real code path; if
 // it is not there, placeholder folders still let Settings switch (the load
@@ -140,6 +145,20 @@ async function search(wd, q) {
   );
 }
 
+/** Types a query without waiting for results (the caller waits for what it expects). */
+async function typeQuery(wd, q) {
+  const input = await wd.find("#q");
+  await wd.clear(input);
+  await wd.type(input, q);
+}
+/** The names in the result list once the search for `q` is painted, else null. */
+const namesFor = (wd, q) =>
+  wd.exec("return document.body.dataset.phase === 'done' && document.body.dataset.query === arguments[0] ? [...document.querySelectorAll('#results .result .name')].map(n => n.textContent) : null", [q]);
+
+// How long a saved file may take to be findable in the window (the engine's
+// target is under 2 s; this leaves room for a slow CI machine).
+const LIVE_WAIT_MS = 15000;
+
 async function main() {
   await withApp({}, async (wd) => {
     await step("first run shows the welcome screen", async () => {
@@ -172,6 +191,33 @@ async function main() {
       await search(wd, "water");
       await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
       await shot("03-results-light");
+      await search(wd, "sourdough starter feeding");
+    });
+
+    await step("live indexing: new, edited and deleted files without a re-index", async () => {
+      // The deleted file is findable first, and its query stays open: the
+      // window must drop it by itself when the watcher removes it.
+      await search(wd, "vanishingquokka");
+      if ((await firstName(wd)) !== "live-gone.txt") throw new Error(`first result was ${await firstName(wd)}`);
+      const t0 = Date.now();
+      writeFileSync(join(docs, "live-new.md"), "# Glimmerwick\nA note about the glimmerwick lantern, written while Crumb runs.\n");
+      writeFileSync(join(docs, "live-edit.txt"), "Bird list: amberthistle seen at dusk.\n");
+      rmSync(join(docs, "live-gone.txt"));
+      await wd.until("the deleted file to leave the open results", async () => {
+        const names = await namesFor(wd, "vanishingquokka");
+        return names !== null && !names.includes("live-gone.txt");
+      }, LIVE_WAIT_MS, 100);
+      await typeQuery(wd, "glimmerwick");
+      await wd.until("the new file to be found", async () => (await namesFor(wd, "glimmerwick"))?.[0] === "live-new.md", LIVE_WAIT_MS, 100);
+      console.log(`     new file findable ${Date.now() - t0} ms after it was written`);
+      await shot("03b-live-new-file-light");
+      await typeQuery(wd, "amberthistle");
+      await wd.until("the edited text to be found", async () => (await namesFor(wd, "amberthistle"))?.[0] === "live-edit.txt", LIVE_WAIT_MS, 100);
+      await typeQuery(wd, "cobaltfinch");
+      await wd.until("the old text to be gone", async () => {
+        const names = await namesFor(wd, "cobaltfinch");
+        return names !== null && !names.includes("live-edit.txt");
+      }, LIVE_WAIT_MS, 100);
       await search(wd, "sourdough starter feeding");
     });
 
@@ -262,6 +308,26 @@ async function main() {
       await wd.type(await wd.find("#q"), "\uE00C");
       await wd.until("cleared", () => wd.exec("return document.getElementById('q').value === '' && document.querySelectorAll('#results .result').length === 0"));
     });
+
+    await step("pause holds live updates until resume", async () => {
+      // Pause from Settings, resume from the strip under the search box.
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      await wd.clickCss("#live-toggle[data-action='pause']");
+      await wd.until("paused in Settings", () => wd.exec("return document.querySelector('#live-toggle')?.dataset.action === 'resume'"), 5000);
+      await wd.clickCss("#settings-close");
+      await wd.until("the strip offers Resume", () =>
+        wd.exec("const s = document.getElementById('index-strip'); return !s.hidden && document.getElementById('pause-btn').dataset.action === 'resume'"), 5000);
+      writeFileSync(join(docs, "live-paused.txt"), "A pausedheron sighting, written while paused.\n");
+      await typeQuery(wd, "pausedheron");
+      await wd.until("the no-match state", () => wd.exec("return document.body.dataset.query === 'pausedheron' && document.getElementById('empty').dataset.state === 'no-match'"));
+      await sleep(1500); // well past the watcher's batching delay
+      if ((await namesFor(wd, "pausedheron"))?.length) throw new Error("indexed while paused");
+      await shot("07c-paused-light");
+      await wd.clickCss("#pause-btn[data-action='resume']");
+      await wd.until("the held change after resume", async () => (await namesFor(wd, "pausedheron"))?.[0] === "live-paused.txt", LIVE_WAIT_MS, 100);
+      await wd.until("the strip to hide", () => wd.exec("return document.getElementById('index-strip').hidden"), 5000);
+    });
   });
 
   // Dark mode: GTK's dark variant drives prefers-color-scheme in WebKitGTK.
@@ -278,6 +344,20 @@ async function main() {
       await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
       await shot("10-settings-dark");
       if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
+    });
+  });
+
+  // Folders the OS will not watch are polled, and the window says so.
+  await withApp({ CRUMB_FORCE_POLLING: "1" }, async (wd) => {
+    await step("the polling fallback is shown, never silent", async () => {
+      const text = await wd.until(
+        "the polling notice",
+        () => wd.exec("const n = document.getElementById('watch-notice'); return n.hidden ? null : n.textContent"),
+        30000,
+      );
+      if (!text.includes("docs") || !/every \d+ s/.test(text)) throw new Error(`notice: ${text}`);
+      console.log(`     notice: ${text}`);
+      await shot("11-polling-notice-light");
     });
   });
 }

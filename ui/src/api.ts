@@ -60,12 +60,26 @@ export type IndexingStep =
   | { step: "committing" }
   | { step: "done" };
 
-/** What the indexing job is doing, as the shell reports it. */
+/** A folder checked periodically because the OS would not watch it. */
+export interface PollingRoot {
+  root: string;
+  reason: string;
+  interval_s: number;
+}
+
+/** What live indexing is doing, as the shell reports it. */
 export interface IndexingState {
+  /** A full pass (the start-up catch-up, or a retry) is running. */
   running: boolean;
   paused: boolean;
+  /** Caught up; changes are applied as they happen. */
+  watching: boolean;
   step: IndexingStep | null;
   last_error: WireError | null;
+  /** Folders polled instead of watched: the window must say so. */
+  polling: PollingRoot[];
+  /** Live updates applied; grows when files change on disk. */
+  updates: number;
 }
 
 export interface KindCounts {
@@ -158,6 +172,7 @@ export const api = {
   retryFailed: () => invoke<void>("retry_failed"),
   startIndexing: () => invoke<void>("start_indexing"),
   pauseIndexing: () => invoke<void>("pause_indexing"),
+  resumeIndexing: () => invoke<void>("resume_indexing"),
   indexingState: () => invoke<IndexingState>("indexing_state"),
   getSettings: () => invoke<Settings>("get_settings"),
   saveSettings: (settings: Settings) => invoke<Settings>("save_settings", { settings }),

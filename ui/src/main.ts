@@ -44,7 +44,7 @@ const state = {
   query: "",
   error: null as string | null,
   filesIndexed: 0,
-  indexing: { running: false, paused: false, step: null, last_error: null } as IndexingState,
+  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0 } as IndexingState,
 };
 
 let toastTimer: ReturnType<typeof setTimeout> | null = null;
@@ -204,15 +204,21 @@ async function refreshCount(): Promise<void> {
   }
 }
 
-const strip = new IndexingStrip(byId("index-strip"), byId<HTMLProgressElement>("index-progress"), byId("index-label"), el.pause);
+const strip = new IndexingStrip(
+  byId("index-strip"),
+  byId<HTMLProgressElement>("index-progress"),
+  byId("index-label"),
+  el.pause,
+  byId("watch-notice"),
+);
 
 function onIndexing(s: IndexingState): void {
-  const wasRunning = state.indexing.running;
+  const prev = state.indexing;
   state.indexing = s;
-  strip.update(s);
+  strip.update(s, state.boot?.home ?? null);
   // Searchable while indexing: refresh the count (and the open query) as
-  // batches land and when the run ends.
-  if (s.step?.step === "committing" || (wasRunning && !s.running)) {
+  // batches land, when the run ends, and when a live update changed files.
+  if (s.step?.step === "committing" || (prev.running && !s.running) || s.updates !== prev.updates) {
     void refreshCount().then(() => {
       if (el.q.value.trim()) void controller.now(searchArgs());
       else paint();
@@ -228,7 +234,7 @@ el.q.addEventListener("input", () => {
 for (const f of [el.kind, el.folder, el.date]) f.addEventListener("change", () => void controller.now(searchArgs()));
 byId("settings-btn").addEventListener("click", () => void settings.open());
 el.pause.addEventListener("click", () => {
-  const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.startIndexing();
+  const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.resumeIndexing();
   p.catch((e) => toast(errorMessage(e)));
 });
 

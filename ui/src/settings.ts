@@ -1,7 +1,8 @@
 // The settings panel. Every change is saved at once (the shell persists it as
 // JSON in the OS config directory and applies it without a restart).
 
-import { api, errorMessage, type DownloadProgress, type FailedFile, type RerankerModel, type Settings, type Status } from "./api";
+import { api, errorMessage, type DownloadProgress, type FailedFile, type IndexingState, type RerankerModel, type Settings, type Status } from "./api";
+import { describePolling } from "./indexing";
 import { h, setChildren } from "./dom";
 
 export interface SettingsHost {
@@ -38,6 +39,7 @@ export class SettingsPanel {
   private models: RerankerModel[] = [];
   private status: Status | null = null;
   private failed: FailedFile[] = [];
+  private indexing: IndexingState | null = null;
   private problems: string[] = [];
   private downloads = new Map<string, number>();
 
@@ -62,13 +64,15 @@ export class SettingsPanel {
   }
 
   async refresh(): Promise<void> {
-    const [settings, models, status, failed, problems] = await Promise.all([
+    const [settings, models, status, failed, problems, indexing] = await Promise.all([
       api.getSettings(),
       api.models().catch(() => [] as RerankerModel[]),
       api.status().catch(() => null),
       api.failedFiles().catch(() => [] as FailedFile[]),
       api.modelProblems().catch(() => [] as string[]),
+      api.indexingState().catch(() => null),
     ]);
+    this.indexing = indexing;
     this.problems = problems;
     this.settings = settings;
     this.models = models;
@@ -182,7 +186,17 @@ export class SettingsPanel {
     const reindex = h("button", { class: "btn", type: "button", id: "reindex-btn" }, "Index now");
     reindex.addEventListener("click", () => void api.startIndexing().catch((e) => this.host.toast(errorMessage(e))));
     const retry = h("button", { class: "btn", type: "button", id: "retry-failed", disabled: this.failed.length === 0 }, "Retry failed files");
-    retry.addEventListener("click", () => void api.retryFailed().catch((e) => this.host.toast(errorMessage(e))));
+    retry.addEventListener("click", () => {
+      retry.disabled = true;
+      retry.textContent = "Retrying…";
+      api
+        .retryFailed()
+        .then(() => this.refresh())
+        .catch((e) => {
+          this.host.toast(errorMessage(e));
+          return this.refresh();
+        });
+    });
     const failedList = h("ul", { id: "failed-list" });
     for (const f of this.failed.slice(0, 200)) {
       failedList.appendChild(
@@ -203,9 +217,26 @@ export class SettingsPanel {
         count(st?.vectors, "vectors", "count-vectors"),
       ),
       h("div", { class: "row" }, reindex, retry),
+      this.liveRow(),
       this.failed.length > 0 ? h("h2", {}, `Extraction problems (${this.failed.length})`) : null,
       failedList,
     );
+  }
+
+  /** Live updates: what the watcher is doing, and pause/resume. */
+  private liveRow(): HTMLElement | null {
+    const ix = this.indexing;
+    if (!ix || !(ix.watching || ix.running || ix.paused)) return null;
+    const polling = describePolling(ix.polling ?? []);
+    const text = ix.paused
+      ? "Live updates paused: changes are applied on resume."
+      : (polling ?? "Live updates on: changes are indexed as you save them.");
+    const toggle = h("button", { class: "btn", type: "button", id: "live-toggle", "data-action": ix.paused ? "resume" : "pause" }, ix.paused ? "Resume" : "Pause");
+    toggle.addEventListener("click", () => {
+      const p = ix.paused ? api.resumeIndexing() : api.pauseIndexing();
+      void p.then(() => this.refresh()).catch((e) => this.host.toast(errorMessage(e)));
+    });
+    return h("div", { class: "row", id: "live-row" }, h("span", { class: "quiet", id: "live-status" }, text), toggle);
   }
 
   private rerankSection(s: Settings): HTMLElement {
