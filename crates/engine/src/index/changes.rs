@@ -47,15 +47,7 @@ impl Engine {
                         Err(Error::MissingFolder(_)) => Vec::new(),
                         Err(e) => return Err(e),
                     };
-                    report.crawl_problems.extend(problems.into_iter().map(|p| {
-                        index::Failure {
-                            path: p
-                                .path
-                                .map(|p| p.to_string_lossy().into_owned())
-                                .unwrap_or_default(),
-                            reason: p.reason,
-                        }
-                    }));
+                    report.crawl_problems.extend(problems.into_iter().map(index::Failure::from));
                     for f in self.catalog()?.files_with_prefix(&path.to_string_lossy())? {
                         if !seen.contains(&f.path) {
                             gone.push(f.path);

@@ -11,6 +11,18 @@ pub struct Failure {
     pub reason: String,
 }
 
+impl From<crate::crawl::CrawlProblem> for Failure {
+    fn from(p: crate::crawl::CrawlProblem) -> Self {
+        Failure {
+            path: p
+                .path
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            reason: p.reason,
+        }
+    }
+}
+
 /// Counts from one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IndexReport {
