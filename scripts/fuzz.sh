@@ -22,7 +22,7 @@ seed() { # target selector-byte extension...
   local target=$1 byte=$2; shift 2
   mkdir -p "$fuzz/corpus/$target"
   for ext in "$@"; do
-    find "$shared/adversarial" "$shared/corpus/files" -type f -iname "*.$ext" -size -1024k 2>/dev/null | head -200 |
+    find "$shared/adversarial" "$shared/corpus/files" -type f -iname "*.$ext" -size -1024k 2>/dev/null | awk "NR <= 200" |
       while IFS= read -r f; do
         out="$fuzz/corpus/$target/seed-$(printf '%s' "$f" | sha1sum | cut -c1-16)"
         [ -e "$out" ] || { printf "\\x$(printf %02x "$byte")"; cat "$f"; } > "$out"
