@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip \
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index build clean-cache
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -65,6 +65,14 @@ quality:
 bench-scifact:
 	cargo build --release -p crumb-cli
 	python3 scripts/bench-scifact.py --modes bm25
+
+bench-watch:
+	cargo build --release -p crumb-cli
+	python3 scripts/bench-watch.py --trials 30
+
+bench-index:
+	cargo build --release -p crumb-cli
+	python3 scripts/bench-index.py
 
 clean-cache:
 	rm -rf .cache

@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q ${wheel:-onnxruntime==1.32.0} numpy tokenizers
 fi
 py="$venv/bin/python"
-[ -s "$out/passages.txt" ] || "$py" scripts/bench_models.py passages "$scifact/corpus.jsonl" "$out/passages.txt" 256
+[ -s "$out/passages.txt" ] || "$py" scripts/bench_models.py passages "$scifact/corpus.jsonl" "$out/passages.txt" 128
 # The engine crate at opt-level 3 (its dependencies are already optimised in the
 # dev profile), without a full release build of every dependency.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-"$repo/target"}

@@ -4,7 +4,7 @@ same thread count through Python onnxruntime + HF tokenizers, for comparison wit
 
   bench_models.py passages CORPUS.jsonl OUT N          build N passages of >=256 tokens
   bench_models.py embed MODEL_DIR PASSAGES fp32|int8 THREADS BATCH ROUNDS
-  bench_models.py rerank MODEL_DIR PASSAGES THREADS TOP ROUNDS
+  bench_models.py rerank MODEL_DIR PASSAGES THREADS TOP ROUNDS [MAX_TOKENS]
   bench_models.py sgemm THREADS                        attainable fp32 FLOP/s (numpy sgemm)
 """
 import json, os, sys, time
@@ -81,14 +81,14 @@ def embed(model_dir, pfile, variant, threads, batch, rounds):
                       "passages_per_s": round(len(texts) / best, 2)}))
 
 
-def rerank(model_dir, pfile, threads, top, rounds):
+def rerank(model_dir, pfile, threads, top, rounds, max_tokens=512):
     import numpy as np
     from tokenizers import Tokenizer
     onnx = os.path.join(model_dir, "onnx", "model_quantized.onnx")
     sess = session(onnx, threads)
     tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
     tok.no_padding()
-    tok.enable_truncation(512)
+    tok.enable_truncation(max_tokens)
     texts = [l for l in open(pfile).read().splitlines() if l.strip()][:top]
     q = "What is the effect of diffusion tensor imaging on white matter development?"
 
@@ -109,7 +109,7 @@ def rerank(model_dir, pfile, threads, top, rounds):
         run()
         ms.append((time.perf_counter() - t) * 1000)
     ms.sort()
-    print(json.dumps({"impl": "python-onnxruntime", "threads": threads, "pairs": len(texts), "rounds": rounds,
+    print(json.dumps({"impl": "python-onnxruntime", "threads": threads, "max_tokens": max_tokens, "pairs": len(texts), "rounds": rounds,
                       "p50_ms": round(ms[len(ms) // 2], 1), "p95_ms": round(ms[int(round((len(ms) - 1) * 0.95))], 1),
                       "min_ms": round(ms[0], 1)}))
 
@@ -136,6 +136,6 @@ if __name__ == "__main__":
     elif cmd == "embed":
         embed(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]))
     elif cmd == "rerank":
-        rerank(a[0], a[1], int(a[2]), int(a[3]), int(a[4]))
+        rerank(a[0], a[1], int(a[2]), int(a[3]), int(a[4]), *(int(x) for x in a[5:6]))
     elif cmd == "sgemm":
         sgemm(int(a[0]))

@@ -41,9 +41,17 @@ pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
     p
 }
 
-/// Opens a writable engine on `data`.
+/// Extraction in real worker processes: the `crumb` binary serves them.
+pub fn workers() -> crumb_engine::ExtractMode {
+    crumb_engine::ExtractMode::Command {
+        program: crumb_bin(),
+        args: vec![crumb_engine::extract::worker::WORKER_ARG.to_string()],
+    }
+}
+
+/// Opens a writable engine on `data`, extracting in worker processes.
 pub fn engine(data: &Path) -> Engine {
-    Engine::open(EngineOptions::new(data)).expect("open engine")
+    Engine::open(EngineOptions::new(data).with_extract(workers())).expect("open engine")
 }
 
 /// Indexes `root` with `engine`.

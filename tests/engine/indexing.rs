@@ -249,20 +249,39 @@ fn apply_changes_updates_files_and_folders_by_path() {
 
 #[test]
 fn retry_failed_rereads_failed_files_even_when_unchanged() {
+    // A document that failed, then was repaired in place with the same size
+    // and modification time (or a Crumb upgrade that now reads it): a normal
+    // pass sees nothing new, a retry re-reads it.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/extract/plan.docx");
+    let good = std::fs::read(&fixture).unwrap();
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let bad = write(docs.path(), "later.txt", "readable later");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&bad).is_ok() {
-        return; // running as root: permissions do not stop reads
-    }
+    let path = write(docs.path(), "plan.docx", vec![b'x'; good.len()]);
+    let stamp = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    let set_stamp = || {
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap()
+    };
+    set_stamp();
     let e = engine(data.path());
-    assert_eq!(index(&e, docs.path()).failed, 1);
-    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let first = index(&e, docs.path());
+    assert_eq!(first.failed, 1, "{:?}", first.failures);
+
+    std::fs::write(&path, &good).unwrap();
+    set_stamp();
+    let again = index(&e, docs.path());
+    assert_eq!((again.unchanged, again.indexed), (1, 0));
+    assert_eq!(e.failed_files().unwrap().len(), 1);
+
     let r = e
         .retry_failed(&crumb_engine::progress::NoProgress, &Default::default())
         .unwrap();
-    assert_eq!(r.indexed, 1);
-    assert_eq!(names(&search(&e, "readable")), ["later.txt"]);
+    assert_eq!(r.indexed, 1, "{r:?}");
+    assert!(e.failed_files().unwrap().is_empty());
+    assert!(!search(&e, "plan").is_empty());
 }

@@ -14,3 +14,4 @@ mod indexing;
 mod models;
 mod support;
 mod vectors;
+mod watch;

@@ -235,7 +235,72 @@ fn auto_provider_falls_back_to_the_cpu_and_says_so() {
     }
     let r = load_reranker(dir.to_str().expect("utf8"), ExecutionProvider::Auto).expect("load");
     // This build/machine has no accelerator; a `cuda` build on a GPU says "cuda".
-    if !cfg!(feature = "cuda") {
+    let accelerated = [
+        ExecutionProvider::Cuda,
+        ExecutionProvider::CoreMl,
+        ExecutionProvider::DirectMl,
+    ];
+    if !accelerated.iter().any(|e| e.compiled_in()) {
         assert_eq!(r.provider(), "cpu");
     }
+}
+
+#[test]
+fn crumb_rerank_json_prints_index_logit_score_in_input_order() {
+    let dir = shared_models().join("tiny-deberta-v3-rerank");
+    if !have(&dir.join("onnx/model.onnx")) {
+        return;
+    }
+    let expected = json(&dir.join("expected_logits.json"));
+    let pair = &expected["pairs"][1];
+    let data = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crumb"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "rerank",
+            pair[0].as_str().expect("q"),
+            pair[1].as_str().expect("p"),
+            "unrelated",
+        ])
+        .arg("--reranker")
+        .arg(&dir)
+        .args(["--json", "--provider", "cpu"])
+        .output()
+        .expect("run crumb");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(2));
+    assert_eq!(rows[0]["index"], 0);
+    let want = expected["logits"][1].as_f64().expect("logit");
+    assert!((rows[0]["logit"].as_f64().expect("logit") - want).abs() < 1e-3);
+    let score = rows[0]["score"].as_f64().expect("score");
+    assert!((score - 1.0 / (1.0 + (-want).exp())).abs() < 1e-3);
+}
+
+#[test]
+fn a_missing_onnx_runtime_is_reported_with_how_to_install_it() {
+    let dir = shared_models().join("tiny-deberta-v3-rerank");
+    let data = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crumb"))
+        .env(
+            "ORT_DYLIB_PATH",
+            data.path().join("no-such-libonnxruntime.so"),
+        )
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["rerank", "q", "p", "--reranker"])
+        .arg(&dir)
+        .output()
+        .expect("run crumb");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ORT_DYLIB_PATH") && err.contains("setup-onnxruntime.sh"),
+        "{err}"
+    );
 }

@@ -97,6 +97,14 @@ pub enum Command {
     Models(crate::models_cmd::ModelsArgs),
     /// Score passages against a query with a reranker.
     Rerank(crate::rerank_cmd::RerankArgs),
+    /// Index folders, then keep the index current until interrupted (Ctrl-C).
+    Watch {
+        /// Folders to watch.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: crate::watch_cmd::WatchArgs,
+    },
     /// Show what is indexed.
     Status {
         /// Print JSON.

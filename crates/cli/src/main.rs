@@ -6,10 +6,18 @@ mod models_cmd;
 mod output;
 mod rerank_cmd;
 mod run;
+mod watch_cmd;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // Extraction workers are this same binary, started with a marker argument.
+    if std::env::args().nth(1).as_deref() == Some(crumb_engine::extract::worker::WORKER_ARG) {
+        return match crumb_engine::extract::worker::serve() {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(_) => std::process::ExitCode::from(1),
+        };
+    }
     restore_sigpipe();
     let cli = args::Cli::parse();
     init_logging(cli.verbose);

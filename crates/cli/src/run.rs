@@ -104,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
         Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
+        Command::Watch { paths, opts } => crate::watch_cmd::run(&data_dir, &paths, &opts),
         Command::Status {
             json,
             failed,
@@ -165,9 +166,17 @@ const EMBEDDER_SETTING: &str = "embedder_dir";
 /// Loads the models named on the command line into the engine. Without a
 /// flag: the embedder the index was built with (or the default one, when
 /// installed), and the default reranker when installed.
-fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
+pub(crate) fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
     let provider: ExecutionProvider = models.provider.parse()?;
     let opts = ModelOptions::new(provider);
+    let wants_models =
+        models.embedder.as_deref() != Some("none") || models.reranker.as_deref() != Some("none");
+    if wants_models {
+        // Let ONNX Runtime be found in this data dir too, before any model loads.
+        if let Err(e) = crumb_engine::models::init_runtime(Some(data_dir)) {
+            tracing::warn!(target: "cli", "{e}");
+        }
+    }
     let embedder_dir = match models.embedder.as_deref() {
         Some("none") => None,
         Some(v) => Some(resolve_model(v, Some(data_dir))?),

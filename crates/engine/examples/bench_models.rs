@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! bench_models embed  MODEL_DIR PASSAGES_FILE VARIANT(fp32|int8) THREADS BATCH ROUNDS
-//! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS
+//! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS [MAX_TOKENS]
 //! bench_models vectors N DIM
+//! bench_models quant MODEL_DIR SCIFACT_DIR N_DOCS
 //! ```
 //! PASSAGES_FILE holds one passage per line. Output is one JSON object per line.
 
@@ -39,8 +40,10 @@ fn main() -> Res<()> {
             arg(3)?.parse()?,
             arg(4)?.parse()?,
             arg(5)?.parse()?,
+            args.get(6).map(|s| s.parse()).transpose()?,
         ),
         "vectors" => vectors(arg(1)?.parse()?, arg(2)?.parse()?),
+        "quant" => quant(Path::new(arg(1)?), Path::new(arg(2)?), arg(3)?.parse()?),
         other => Err(format!("unknown benchmark {other}").into()),
     }
 }
@@ -89,10 +92,20 @@ fn embed(
     Ok(())
 }
 
-fn rerank(dir: &Path, passages: &[String], threads: usize, top: usize, rounds: usize) -> Res<()> {
-    let opts = ModelOptions::new(ExecutionProvider::Cpu)
+fn rerank(
+    dir: &Path,
+    passages: &[String],
+    threads: usize,
+    top: usize,
+    rounds: usize,
+    max_tokens: Option<usize>,
+) -> Res<()> {
+    let mut opts = ModelOptions::new(ExecutionProvider::Cpu)
         .with_intra_threads(threads)
         .with_batch_size(top);
+    if let Some(n) = max_tokens {
+        opts = opts.with_max_length(n);
+    }
     let r = load_reranker_with(&dir.to_string_lossy(), None, &opts)?;
     let texts: Vec<&str> = passages.iter().take(top).map(String::as_str).collect();
     let query = "What is the effect of diffusion tensor imaging on white matter development?";
@@ -106,8 +119,9 @@ fn rerank(dir: &Path, passages: &[String], threads: usize, top: usize, rounds: u
     ms.sort_by(f64::total_cmp);
     let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
     println!(
-        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"threads\":{threads},\"pairs\":{},\"rounds\":{rounds},\"p50_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1}}}",
+        "{{\"impl\":\"crumb\",\"model\":\"{}\",\"threads\":{threads},\"max_tokens\":{},\"pairs\":{},\"rounds\":{rounds},\"p50_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1}}}",
         r.id(),
+        max_tokens.unwrap_or(512),
         texts.len(),
         pct(0.5),
         pct(0.95),
@@ -165,5 +179,66 @@ fn vectors(n: usize, dim: usize) -> Res<()> {
         );
         drop(index);
     }
+    Ok(())
+}
+
+/// How far int8 vectors move the ranking on real embeddings: SciFact abstracts
+/// and queries through the embedder, top 10 of int8 (raw and rescored) vs f32.
+fn quant(model: &Path, scifact: &Path, n_docs: usize) -> Res<()> {
+    let read = |name: &str, key: &str| -> Res<Vec<String>> {
+        let text = std::fs::read_to_string(scifact.join(name))?;
+        let mut out = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let title = v.get("title").and_then(|t| t.as_str()).unwrap_or("");
+            let body = v.get(key).and_then(|t| t.as_str()).unwrap_or("");
+            out.push(if title.is_empty() {
+                body.to_string()
+            } else {
+                format!("{title}. {body}")
+            });
+        }
+        Ok(out)
+    };
+    let docs: Vec<String> = read("corpus.jsonl", "text")?
+        .into_iter()
+        .take(n_docs)
+        .collect();
+    let queries = read("queries.jsonl", "text")?;
+    let e = load_embedder_with(model, &ModelOptions::new(ExecutionProvider::Cpu))?;
+    let doc_refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let vecs = e.embed_passages(&doc_refs)?;
+    let items: Vec<(i64, Vec<f32>)> = vecs
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| (i as i64, v))
+        .collect();
+    let conn = rusqlite::Connection::open_in_memory()?;
+    crumb_engine::vectors::ensure_schema(&conn)?;
+    let refs: Vec<(i64, &[f32])> = items.iter().map(|(i, v)| (*i, v.as_slice())).collect();
+    crumb_engine::vectors::store_vectors(&conn, e.id(), &refs)?;
+    let f32_index = VectorIndex::from_vectors(e.id(), &items, Quantization::None)?;
+    let i8_index = VectorIndex::from_vectors(e.id(), &items, Quantization::Int8)?;
+    let (mut raw, mut rescored, mut n) = (0usize, 0usize, 0usize);
+    for q in &queries {
+        let qv = e.embed_query(q)?;
+        let exact: Vec<i64> = f32_index.search(&qv, 10).into_iter().map(|h| h.0).collect();
+        let approx: Vec<i64> = i8_index.search(&qv, 10).into_iter().map(|h| h.0).collect();
+        let fixed: Vec<i64> = i8_index
+            .search_rescored(&conn, &qv, 10)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
+        raw += approx.iter().filter(|id| exact.contains(id)).count();
+        rescored += fixed.iter().filter(|id| exact.contains(id)).count();
+        n += exact.len();
+    }
+    println!(
+        "{{\"docs\":{},\"queries\":{},\"int8_recall_at_10\":{:.4},\"int8_rescored_recall_at_10\":{:.4}}}",
+        docs.len(),
+        queries.len(),
+        raw as f64 / n.max(1) as f64,
+        rescored as f64 / n.max(1) as f64
+    );
     Ok(())
 }

@@ -103,7 +103,7 @@ pub fn crawl_dir(
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        if !entry.file_type().is_some_and(|t| t.is_file()) || is_temporary(entry.path()) {
             continue;
         }
         match entry.metadata() {
@@ -138,6 +138,37 @@ pub fn mtime_ns(md: &std::fs::Metadata) -> i64 {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_nanos().min(i64::MAX as u128) as i64)
         .unwrap_or(0)
+}
+
+/// Whether `path` names an editor, office or download temporary or lock file
+/// (`~$x.docx`, `x.swp`, `x.part`, `#x#`, `.~lock.x#`, vim's `4913`…). These
+/// come and go within seconds and are never indexed; the crawl and the
+/// watcher both ask here so that a full index and a watched one agree.
+pub fn is_temporary(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    const SUFFIXES: &[&str] = &[
+        ".swp",
+        ".swx",
+        ".swo",
+        ".part",
+        ".partial",
+        ".crdownload",
+        ".download",
+        ".tmp",
+        ".temp",
+        ".kate-swp",
+        ".crswap",
+        "~",
+    ];
+    name.starts_with("~$")
+        || (name.starts_with(".~lock.") && name.ends_with('#'))
+        || (name.len() > 1 && name.starts_with('#') && name.ends_with('#'))
+        || name.starts_with(".goutputstream-")
+        || name == "4913"
+        || SUFFIXES.iter().any(|s| lower.ends_with(s))
 }
 
 /// Whether `path` would be excluded by the hidden-file and system-folder rules
@@ -205,4 +236,38 @@ pub fn is_ignored(root: &Path, dir: &Path, opts: &CrawlOptions) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_temporary;
+    use std::path::Path;
+
+    #[test]
+    fn temporary_and_lock_files_are_recognised() {
+        for name in [
+            "~$report.docx",
+            ".notes.txt.swp",
+            "a.swx",
+            "movie.mkv.part",
+            "setup.exe.crdownload",
+            "x.TMP",
+            "#draft.org#",
+            ".~lock.budget.ods#",
+            "4913",
+            "notes.txt~",
+        ] {
+            assert!(is_temporary(Path::new(name)), "{name}");
+        }
+        for name in [
+            "report.docx",
+            "#",
+            "tmp.txt",
+            "part.md",
+            "49130",
+            "lock.txt",
+        ] {
+            assert!(!is_temporary(Path::new(name)), "{name}");
+        }
+    }
 }

@@ -34,11 +34,12 @@ pub mod search;
 mod status;
 mod time;
 pub mod vectors;
+pub mod watch;
 
 pub use engine::Engine;
 pub use error::{Error, Result, WireError};
 pub use index::IndexReport;
 pub use kind::FileKind;
-pub use options::{default_data_dir, ChunkOptions, CrawlOptions, EngineOptions};
+pub use options::{default_data_dir, ChunkOptions, CrawlOptions, EngineOptions, ExtractMode};
 pub use search::{Filters, Hit, Mode, ScoreDetails, SearchRequest};
 pub use status::{KindCounts, ModelStatus, Status};

@@ -63,6 +63,25 @@ impl Default for ChunkOptions {
     }
 }
 
+/// Where document extraction runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ExtractMode {
+    /// Worker processes of the running executable, started with
+    /// [`crate::extract::worker::WORKER_ARG`]; falls back to in-process when
+    /// the executable does not serve that argument.
+    #[default]
+    CurrentExe,
+    /// Worker processes started as `program args...`.
+    Command {
+        /// The worker program.
+        program: PathBuf,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// In this process, guarded against panics only.
+    InProcess,
+}
+
 /// Everything the engine needs to open a data dir.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -76,6 +95,10 @@ pub struct EngineOptions {
     pub limits: Limits,
     /// Open without taking the writer: for searching while another process indexes.
     pub read_only: bool,
+    /// Where extraction runs.
+    pub extract: ExtractMode,
+    /// Per-file time and memory limits of extraction workers.
+    pub sandbox: crate::extract::SandboxOptions,
 }
 
 impl EngineOptions {
@@ -87,7 +110,19 @@ impl EngineOptions {
             chunk: ChunkOptions::default(),
             limits: Limits::default(),
             read_only: false,
+            extract: ExtractMode::default(),
+            sandbox: crate::extract::SandboxOptions::default(),
         }
+    }
+    /// Sets where extraction runs.
+    pub fn with_extract(mut self, extract: ExtractMode) -> Self {
+        self.extract = extract;
+        self
+    }
+    /// Sets the extraction workers' time and memory limits.
+    pub fn with_sandbox(mut self, sandbox: crate::extract::SandboxOptions) -> Self {
+        self.sandbox = sandbox;
+        self
     }
     /// Sets the crawl rules.
     pub fn with_crawl(mut self, crawl: CrawlOptions) -> Self {

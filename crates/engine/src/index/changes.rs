@@ -5,7 +5,7 @@ use crate::crawl::{crawl_dir, FoundFile};
 use crate::engine::Engine;
 use crate::index::{self, IndexReport};
 use crate::progress::{CancelFlag, Progress};
-use crate::Result;
+use crate::{Error, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -37,10 +37,16 @@ impl Engine {
                 Ok(md) if md.is_dir() => {
                     let mut seen = HashSet::new();
                     let list = found.entry(root.clone()).or_default();
-                    let problems = crawl_dir(root, path, None, &self.opts.crawl, |f| {
+                    let problems = match crawl_dir(root, path, None, &self.opts.crawl, |f| {
                         seen.insert(f.path.to_string_lossy().into_owned());
                         list.push(f);
-                    })?;
+                    }) {
+                        Ok(p) => p,
+                        // Renamed or deleted since the stat: the watcher
+                        // reports that change too; for now it is gone.
+                        Err(Error::MissingFolder(_)) => Vec::new(),
+                        Err(e) => return Err(e),
+                    };
                     report.crawl_problems.extend(problems.into_iter().map(|p| {
                         index::Failure {
                             path: p
@@ -70,10 +76,12 @@ impl Engine {
         // hidden-file rules and exclusions decide exactly as a full crawl would.
         for ((root, dir), files) in files_by_dir {
             let mut listed = BTreeMap::new();
-            if dir.is_dir() {
-                crawl_dir(&root, &dir, Some(1), &self.opts.crawl, |f| {
-                    listed.insert(f.path.clone(), f);
-                })?;
+            let listing = crawl_dir(&root, &dir, Some(1), &self.opts.crawl, |f| {
+                listed.insert(f.path.clone(), f);
+            });
+            match listing {
+                Ok(_) | Err(Error::MissingFolder(_)) => {} // a vanished folder lists nothing
+                Err(e) => return Err(e),
             }
             for file in files {
                 match listed.remove(&file) {
@@ -83,7 +91,11 @@ impl Engine {
             }
         }
         self.remove_paths(&gone, &mut report)?;
-        for (root, files) in found {
+        for (root, mut files) in found {
+            // A folder and a file inside it, both changed, can list the file
+            // twice (the folder appeared after the caller grouped paths).
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files.dedup_by(|a, b| a.path == b.path);
             report.seen += files.len() as u64;
             self.index_found(
                 &root.to_string_lossy(),

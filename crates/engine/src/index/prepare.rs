@@ -4,7 +4,7 @@
 use crate::catalog::{FileRecord, FileStatus};
 use crate::chunk::{chunk, Passage};
 use crate::crawl::FoundFile;
-use crate::extract::{ExtractError, Extractors};
+use crate::extract::{ExtractError, Extractors, Sandbox, Source};
 use crate::kind::FileKind;
 use crate::options::EngineOptions;
 use std::io::Read;
@@ -44,6 +44,7 @@ pub fn prepare_file(
     found: FoundFile,
     previous: Option<&FileRecord>,
     extractors: &Extractors,
+    sandbox: &Sandbox,
     opts: &EngineOptions,
 ) -> Prepared {
     let kind = FileKind::from_path(&found.path);
@@ -100,7 +101,7 @@ pub fn prepare_file(
     let _span =
         tracing::debug_span!(target: "index::extract", "extract", path = %found.path.display())
             .entered();
-    match extractors.extract(kind, &bytes, &name, &opts.limits) {
+    match sandbox.extract(Source::Bytes(&bytes), kind, &name, &opts.limits) {
         Ok(doc) if doc.is_empty() => outcome(
             FileStatus::Skipped,
             ExtractError::NoText("the document contains no text".into()).to_string(),

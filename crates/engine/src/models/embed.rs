@@ -6,7 +6,7 @@ use super::session::{Batch, OrtModel};
 use super::{Embedder, ModelOptions};
 use crate::{Error, Result};
 use std::path::Path;
-use tokenizers::Tokenizer;
+use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 
 /// Longest input fed to the embedder unless the options say otherwise.
 /// mxbai-embed-xsmall-v1 declares 4K positions, but passages are chunked to
@@ -71,14 +71,24 @@ impl OnnxEmbedder {
             opts.intra_threads,
             "last_hidden_state",
         )?;
-        let tokenizer = folder.tokenizer()?;
+        let max_len = opts
+            .max_length
+            .unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS));
+        let mut tokenizer = folder.tokenizer()?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_len,
+                strategy: TruncationStrategy::LongestFirst,
+                ..Default::default()
+            }))
+            .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
         let dim = folder
             .config_u64("hidden_size")
             .map(|d| d as usize)
             .ok_or_else(|| {
                 Error::Model(format!("{}: config.json has no hidden_size", dir.display()))
             })?;
-        let pad_id = folder.config_u64("pad_token_id").unwrap_or(0) as u32;
+        let pad_id = folder.pad_id(&tokenizer);
         let query_prefix = opts
             .query_prefix
             .clone()
@@ -87,9 +97,7 @@ impl OnnxEmbedder {
         let embedder = OnnxEmbedder {
             id: folder.model_id(&onnx),
             pooling: Pooling::from_folder(dir)?,
-            max_len: opts
-                .max_length
-                .unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS)),
+            max_len,
             batch_size: opts.batch_size.max(1),
             model,
             tokenizer,
@@ -113,22 +121,13 @@ impl OnnxEmbedder {
     }
 
     fn tokenize(&self, text: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        // The tokenizer truncates (set up in `load`), re-adding [CLS]/[SEP]
+        // around the kept tokens as the model was trained.
         let enc = self
             .tokenizer
             .encode(text, true)
             .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
-        let mut ids = enc.get_ids().to_vec();
-        let mut types = enc.get_type_ids().to_vec();
-        if ids.len() > self.max_len {
-            // Keep the closing special token ([SEP]) as BERT was trained with it.
-            let last = ids[ids.len() - 1];
-            ids.truncate(self.max_len);
-            types.truncate(self.max_len);
-            if let Some(end) = ids.last_mut() {
-                *end = last;
-            }
-        }
-        Ok((ids, types))
+        Ok((enc.get_ids().to_vec(), enc.get_type_ids().to_vec()))
     }
 
     fn embed_batch(&self, seqs: &[(Vec<u32>, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {

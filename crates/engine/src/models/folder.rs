@@ -88,6 +88,25 @@ impl ModelFolder {
         self.config.get(key).and_then(|v| v.as_u64())
     }
 
+    /// The padding token: `config.json`'s `pad_token_id`, else the
+    /// `pad_token` of `tokenizer_config.json` (Qwen configs often lack the
+    /// former), else 0. Padded positions are masked, so this only has to be a
+    /// valid id.
+    pub fn pad_id(&self, tokenizer: &Tokenizer) -> u32 {
+        if let Some(id) = self.config_u64("pad_token_id") {
+            return id as u32;
+        }
+        read_json(&self.dir.join("tokenizer_config.json"))
+            .ok()
+            .and_then(|c| {
+                c.get("pad_token")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .and_then(|t| tokenizer.token_to_id(&t))
+            .unwrap_or(0)
+    }
+
     /// Loads `tokenizer.json` with its baked-in padding and truncation removed:
     /// Crumb pads and truncates itself, per model.
     pub fn tokenizer(&self) -> Result<Tokenizer> {

@@ -67,7 +67,7 @@ impl OnnxReranker {
             RerankKind::QwenV2 => V2_MAX_TOKENS,
         };
         let max_len = opts.max_length.unwrap_or_else(|| folder.max_length(cap));
-        let pad_id = folder.config_u64("pad_token_id").unwrap_or(0) as u32;
+        let pad_id = folder.pad_id(&tokenizer);
         let prompt = match kind {
             RerankKind::CrossEncoderV1 => {
                 tokenizer

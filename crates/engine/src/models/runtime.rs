@@ -68,6 +68,21 @@ pub fn ort_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
 
 /// Finds the ONNX Runtime library, or explains how to install it.
 pub fn find_ort_library(data_dir: Option<&Path>) -> Result<PathBuf> {
+    // An explicit choice that is wrong must not silently fall through to
+    // another library.
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::Model(format!(
+                "ORT_DYLIB_PATH={} is not a file; point it at {} (scripts/setup-onnxruntime.sh \
+                 installs one from the onnxruntime=={ORT_VERSION} wheel) or unset it",
+                p.display(),
+                ort_library_name()
+            )))
+        };
+    }
     let candidates = ort_library_candidates(data_dir);
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return Ok(found.clone());
@@ -77,9 +92,12 @@ pub fn find_ort_library(data_dir: Option<&Path>) -> Result<PathBuf> {
          (scripts/setup-onnxruntime.sh, from the onnxruntime=={ORT_VERSION} wheel), put it next \
          to the crumb binary, or set ORT_DYLIB_PATH. Looked in: {}",
         ort_library_name(),
+        // Next to the binary, then the checkout's cache and the data dir: the
+        // places a person would put it; the ancestors in between are noise.
         candidates
             .iter()
-            .take(4)
+            .take(1)
+            .chain(candidates.iter().rev().take(2).rev())
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
@@ -104,7 +122,10 @@ static ENVIRONMENT: OnceLock<std::result::Result<(Environment, PathBuf), String>
 /// outcome, so a missing library is reported the same way every time.
 pub fn init_runtime(data_dir: Option<&Path>) -> Result<PathBuf> {
     let outcome = ENVIRONMENT.get_or_init(|| {
-        let path = find_ort_library(data_dir).map_err(|e| e.to_string())?;
+        let path = find_ort_library(data_dir).map_err(|e| match e {
+            Error::Model(msg) => msg,
+            other => other.to_string(),
+        })?;
         let builder = ort::init_from(&path)
             .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", path.display()))?;
         let env = builder

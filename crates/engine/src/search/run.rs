@@ -96,12 +96,12 @@ impl Engine {
             || f.folder.is_some()
             || f.modified_after.is_some()
             || f.modified_before.is_some();
+        let cat = self.catalog()?;
         if !filtered {
-            return Ok(index.search(&q, n));
+            return index.search_rescored(cat.conn(), &q, n);
         }
         // Filters live in the catalog: over-fetch, then keep what passes.
-        let raw = index.search(&q, n * 8);
-        let cat = self.catalog()?;
+        let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
         let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
         let mut out = Vec::new();
         for (id, score) in raw {

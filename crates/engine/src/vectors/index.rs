@@ -1,6 +1,7 @@
 //! Brute-force cosine search over one model's vectors, held in one contiguous
 //! row-major buffer so dot products stream through memory and vectorise.
 
+use super::simd;
 use super::store::decode_vector;
 use crate::{Error, Result};
 use rusqlite::Connection;
@@ -163,24 +164,18 @@ impl VectorIndex {
         if top_n == 0 || self.is_empty() || query.len() != self.dim {
             return Vec::new();
         }
-        match self.quantization() {
-            Quantization::None => top_k(
-                self.data.chunks_exact(self.dim).map(|row| dot(row, query)),
-                &self.ids,
-                top_n,
-            ),
+        let scores = match self.quantization() {
+            Quantization::None => simd::scan_f32(&self.data, self.dim, query),
             Quantization::Int8 => {
                 let (q, qs) = quantize(query);
-                top_k(
-                    self.codes
-                        .chunks_exact(self.dim)
-                        .zip(&self.scales)
-                        .map(|(row, s)| dot_i8(row, &q) as f32 * s * qs),
-                    &self.ids,
-                    top_n,
-                )
+                let mut s = simd::scan_i8(&self.codes, self.dim, &q);
+                s.iter_mut()
+                    .zip(&self.scales)
+                    .for_each(|(x, vs)| *x *= vs * qs);
+                s
             }
-        }
+        };
+        top_k(scores.into_iter(), &self.ids, top_n)
     }
 
     /// Like [`search`](Self::search), but under int8 takes a few times more
@@ -220,37 +215,10 @@ fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
     (codes, max / 127.0)
 }
 
-/// Dot product in eight independent lanes, which LLVM turns into SIMD.
+/// Dot product of two f32 vectors (see [`simd`] for the scan over rows).
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
-}
-
-#[inline]
-fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    let mut acc = [0i32; 16];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..16 {
-            acc[i] += i32::from(x[i]) * i32::from(y[i]);
-        }
-    }
-    let tail: i32 = ra
-        .iter()
-        .zip(rb)
-        .map(|(x, y)| i32::from(*x) * i32::from(*y))
-        .sum();
-    acc.iter().sum::<i32>() + tail
+    simd::dot_f32(a, b)
 }
 
 #[derive(PartialEq)]

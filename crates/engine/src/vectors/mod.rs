@@ -5,6 +5,7 @@
 //! product.
 
 mod index;
+mod simd;
 mod store;
 
 pub use index::{Quantization, VectorIndex};
