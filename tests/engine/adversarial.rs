@@ -321,3 +321,15 @@ fn a_program_that_is_not_a_worker_falls_back_to_in_process_extraction() {
     };
     assert!(run(&sb, &p).expect("in-process fallback").text_len() > 10);
 }
+
+#[test]
+fn a_pdf_that_crashes_pdfium_while_flattening_is_retried_without_it() {
+    // Found by `scripts/fuzz.sh` (pdf target): a mutated pdf.js test file on
+    // which FPDFPage_Flatten dereferences null. The worker dies with SIGSEGV;
+    // the retry skips flattening and still gets the page text.
+    crate::extract_support::require_pdfium();
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/extract/pdfium-flatten-crash.pdf");
+    let doc = run(&contained(), &path).expect("text after the retry");
+    assert!(doc.blocks[0].text.contains("Trace-based Just-in-Time"));
+}

@@ -1,5 +1,9 @@
 #![no_main]
-//! Fuzz target: zipped formats (first byte selects the kind, see common.rs).
+//! Fuzz target: zip-container documents parsed by Crumb's own code (first byte
+//! selects the kind, see common.rs). Spreadsheets are left out: calamine's
+//! known out-of-memory and overflow bugs on fuzzed XLS/XLSX (POI's clusterfuzz
+//! files) would stop every run at once; the worker's memory limit and panic
+//! guard contain them in the indexer.
 use crumb_engine::FileKind;
 use libfuzzer_sys::fuzz_target;
 
@@ -12,12 +16,9 @@ fuzz_target!(|data: &[u8]| {
         &[
             (FileKind::Docx, "f.docx"),
             (FileKind::Pptx, "f.pptx"),
-            (FileKind::Xlsx, "f.xlsx"),
             (FileKind::Odt, "f.odt"),
             (FileKind::Odp, "f.odp"),
-            (FileKind::Ods, "f.ods"),
             (FileKind::Epub, "f.epub"),
-            (FileKind::Xls, "f.xls"),
         ],
     );
 });

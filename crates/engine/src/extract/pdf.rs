@@ -11,7 +11,17 @@ use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
 use pdfium_render::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+
+/// Set in a worker retrying a file whose first attempt crashed pdfium: skip
+/// flattening, the one step that has been seen to crash it (found by fuzzing).
+static CAREFUL: AtomicBool = AtomicBool::new(false);
+
+/// Turns the crash-avoiding mode on or off for this process.
+pub(crate) fn set_careful(on: bool) {
+    CAREFUL.store(on, Ordering::Relaxed);
+}
 
 /// Environment variable naming the pdfium library file or its folder.
 pub const PDFIUM_ENV: &str = "CRUMB_PDFIUM";
@@ -59,7 +69,7 @@ impl Extractor for PdfExtractor {
                 Ok(t) => t.all(),
                 Err(_) => String::new(),
             };
-            if !page.annotations().is_empty() {
+            if !page.annotations().is_empty() && !CAREFUL.load(Ordering::Relaxed) {
                 // Form fields and free-text notes only show in their appearance
                 // streams: read the page flattened, as a viewer displays it.
                 let raw = flat.get_or_insert_with(|| RawDoc::open(pdfium, bytes));

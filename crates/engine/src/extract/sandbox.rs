@@ -131,11 +131,39 @@ impl Sandbox {
                 Source::Bytes(b) => Some(b.len() as u64),
                 Source::Path(_) => None,
             },
+            careful: false,
         };
         let bytes = match source {
             Source::Bytes(b) => Some(b),
             Source::Path(_) => None,
         };
+        let first = self.in_worker(program, args, &req, bytes, source);
+        match &first {
+            // pdfium can crash in its optional steps (flattening annotations);
+            // one more try without them still gets the page text.
+            Err(ExtractError::Corrupt { detail, .. })
+                if kind == FileKind::Pdf && detail.starts_with("parser crashed") =>
+            {
+                let careful = Request {
+                    careful: true,
+                    ..req
+                };
+                self.in_worker(program, args, &careful, bytes, source)
+                    .or(first)
+            }
+            _ => first,
+        }
+    }
+
+    fn in_worker(
+        &self,
+        program: &Path,
+        args: &[String],
+        req: &Request,
+        bytes: Option<&[u8]>,
+        source: Source<'_>,
+    ) -> Result<ExtractedDoc, ExtractError> {
+        let (kind, name, limits) = (req.kind, req.name.as_str(), &req.limits);
         // A pooled worker may have died while idle: one retry on a fresh one.
         for attempt in 0..2 {
             // An idle worker that has exited (killed from outside) is replaced
@@ -153,7 +181,7 @@ impl Sandbox {
                     }
                 },
             };
-            if worker::write_request(&mut w.stdin, &req, bytes).is_err() {
+            if worker::write_request(&mut w.stdin, req, bytes).is_err() {
                 if attempt == 0 && w.files > 0 {
                     continue;
                 }

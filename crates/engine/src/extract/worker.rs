@@ -31,6 +31,9 @@ pub(crate) struct Request {
     pub limits: Limits,
     pub path: Option<PathBuf>,
     pub len: Option<u64>,
+    /// Skip optional steps that have crashed native code (a retry after a crash).
+    #[serde(default)]
+    pub careful: bool,
 }
 
 /// One answer line.
@@ -90,6 +93,7 @@ fn handle(
         (Some(path), None) => std::fs::read(path).map_err(|e| ExtractError::Io(e.to_string()))?,
         (None, None) => return Err(ExtractError::Io("worker request names no document".into())),
     };
+    super::pdf::set_careful(req.careful);
     extractors.extract(req.kind, &bytes, &req.name, &req.limits)
 }
 
