@@ -139,7 +139,9 @@ impl Engine {
             progress.report(&IndexingStep::Crawling { seen: report.seen });
             let mut found = Vec::new();
             let problems = crawl(root, &self.opts.crawl, |f| found.push(f))?;
-            report.crawl_problems.extend(problems.into_iter().map(index::Failure::from));
+            report
+                .crawl_problems
+                .extend(problems.into_iter().map(index::Failure::from));
             report.seen += found.len() as u64;
             self.remove_missing(&root_s, &found, &mut report)?;
             self.index_found(&root_s, found, progress, cancel, &mut report)?;

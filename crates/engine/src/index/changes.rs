@@ -47,7 +47,9 @@ impl Engine {
                         Err(Error::MissingFolder(_)) => Vec::new(),
                         Err(e) => return Err(e),
                     };
-                    report.crawl_problems.extend(problems.into_iter().map(index::Failure::from));
+                    report
+                        .crawl_problems
+                        .extend(problems.into_iter().map(index::Failure::from));
                     for f in self.catalog()?.files_with_prefix(&path.to_string_lossy())? {
                         if !seen.contains(&f.path) {
                             gone.push(f.path);
