@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip \
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index fuzz build clean-cache
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -73,6 +73,10 @@ bench-watch:
 bench-index:
 	cargo build --release -p crumb-cli
 	python3 scripts/bench-index.py
+
+# Bounded libFuzzer runs of the extractors (needs nightly Rust and cargo-fuzz).
+fuzz:
+	scripts/fuzz.sh $${FUZZ_SECONDS:-60}
 
 clean-cache:
 	rm -rf .cache
