@@ -58,6 +58,8 @@ def main():
     ap.add_argument("--candidates", default="100")
     ap.add_argument("--work", default=str(ROOT / ".cache/bench/scifact"))
     ap.add_argument("--crumb", default=str(ROOT / "target/release/crumb"))
+    ap.add_argument("--max-queries", type=int, default=None,
+                    help="latency runs: only the first N queries (NDCG then covers those only)")
     ap.add_argument("--min-ndcg", type=float, default=None,
                     help="exit non-zero if the first mode scores below this")
     a = ap.parse_args()
@@ -77,6 +79,9 @@ def main():
             q = json.loads(line)
             if q["_id"] in qrels:
                 queries[q["_id"]] = q["text"].replace("\t", " ").replace("\n", " ")
+    if a.max_queries:
+        queries = dict(list(queries.items())[: a.max_queries])
+        qrels = {q: qrels[q] for q in queries}
     qfile = work / f"queries-{a.split}.tsv"
     qfile.write_text("".join(f"{i}\t{t}\n" for i, t in queries.items()))
 
