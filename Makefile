@@ -57,9 +57,11 @@ unit:
 e2e:
 	scripts/e2e.sh
 
+# Builds use --workspace so features unify as in `cargo test --workspace` and
+# nothing is compiled twice (a -p build unifies features differently).
 # BM25 quality gate on SciFact (300 test queries): NDCG@10 must stay >= 0.66.
 quality:
-	cargo build -p crumb-cli
+	cargo build --workspace
 	python3 scripts/bench-scifact.py --crumb $(CARGO_TARGET_DIR)/debug/crumb --modes bm25 --min-ndcg 0.66
 
 bench-scifact:

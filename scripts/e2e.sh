@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 npm run build --prefix ui
-cargo build -p crumb-app
+# --workspace: the same feature set as `cargo test --workspace`, so no rebuild.
+cargo build --workspace
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export CRUMB_APP="$CARGO_TARGET_DIR/debug/crumb-app"
