@@ -107,13 +107,16 @@ impl AppState {
         };
         let engine = self.host.engine();
         let reranking = req.rerank && engine.reranker().is_some();
-        // Reranking takes seconds on a CPU and cannot be interrupted, so run
-        // one at a time; a query overtaken while it waited is dropped here
-        // instead of queueing behind it.
+        // Reranking takes seconds on a CPU, so run one at a time; a query
+        // overtaken while it waited is dropped here instead of queueing, and
+        // one overtaken while reranking stops at the next batch.
         let _gate = reranking.then(|| self.rerank_gate.lock().unwrap_or_else(|p| p.into_inner()));
         self.host.still_current(seq)?;
         let started = Instant::now();
-        let hits = engine.search(&req).map_err(engine_err)?;
+        let overtaken = || self.host.still_current(seq).is_err();
+        let hits = engine
+            .search_cancellable(&req, &overtaken)
+            .map_err(engine_err)?;
         if reranking {
             self.latency
                 .record(&settings.reranker, started.elapsed().as_secs_f64() * 1e3);

@@ -179,3 +179,39 @@ fn killed_while_embedding_resumes_to_a_vector_for_every_passage() {
     );
     assert_eq!(hits.as_array().unwrap().len(), 10);
 }
+
+#[test]
+fn a_search_overtaken_while_reranking_stops_early() {
+    let tiny = shared_models().join("tiny-deberta-v3-rerank");
+    if !have(&tiny) {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        write(
+            docs.path(),
+            &format!("n{i}.txt"),
+            format!("common words {i}"),
+        );
+    }
+    let e = engine(data.path());
+    index(&e, docs.path());
+    e.set_reranker(Some(Arc::from(
+        load_reranker(tiny.to_str().unwrap(), ExecutionProvider::Cpu).unwrap(),
+    )));
+    let req = SearchRequest::new("common words").with_mode(Mode::Bm25);
+    // The caller learns of a newer keystroke after the first batch.
+    let checks = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1;
+    let r = e.search_cancellable(&req, &stop);
+    assert!(matches!(r, Err(crumb_engine::Error::Cancelled)), "{r:?}");
+    assert_eq!(
+        checks.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "stopped at the second batch"
+    );
+    // Not overtaken: the whole top is reranked.
+    let hits = e.search_cancellable(&req, &|| false).unwrap();
+    assert!(hits.iter().all(|h| h.details.rerank_score.is_some()));
+}

@@ -10,9 +10,25 @@ use std::collections::HashMap;
 /// Longest snippet shown for a hit, in bytes.
 const SNIPPET_CHARS: usize = 240;
 
+/// Passages per reranker call. Small, so a search overtaken by a newer
+/// keystroke stops within a fraction of a second instead of after the whole
+/// top 30.
+const RERANK_BATCH: usize = 4;
+
 impl Engine {
     /// Answers a query with files, best first.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
+        self.search_cancellable(req, &|| false)
+    }
+
+    /// Like [`Engine::search`], but gives up with [`Error::Cancelled`] as
+    /// soon as `should_stop` says so (checked between reranker batches, where
+    /// nearly all the time goes).
+    pub fn search_cancellable(
+        &self,
+        req: &SearchRequest,
+        should_stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<Hit>> {
         let query = req.query.trim();
         if query.is_empty() {
             return Ok(Vec::new());
@@ -72,7 +88,7 @@ impl Engine {
             }
         }
         if req.rerank {
-            self.rerank(query, &mut fused, &passages, req.rerank_top)?;
+            self.rerank(query, &mut fused, &passages, req.rerank_top, should_stop)?;
         }
         let files = group_by_file(&fused, |p| passages.get(&p).map(|s| s.file_id));
         self.hits(query, files.into_iter().take(req.limit), &passages)
@@ -135,19 +151,26 @@ impl Engine {
         fused: &mut [Candidate],
         passages: &HashMap<i64, StoredPassage>,
         top: usize,
+        should_stop: &dyn Fn() -> bool,
     ) -> Result<()> {
         let Some(reranker) = self.reranker() else {
             return Ok(());
         };
         let _s = tracing::debug_span!(target: "search::rerank", "rerank", n = top).entered();
         let n = top.min(fused.len());
-        let texts: Vec<&str> = fused[..n]
-            .iter()
-            .filter_map(|c| passages.get(&c.passage_id).map(|p| p.text.as_str()))
-            .collect();
-        let scores = reranker.score(query, &texts)?;
-        for (c, s) in fused[..n].iter_mut().zip(scores) {
-            c.rerank = Some(s.score);
+        for batch in fused[..n].chunks_mut(RERANK_BATCH) {
+            if should_stop() {
+                return Err(Error::Cancelled);
+            }
+            // Every fused candidate has a passage (stale ones were dropped).
+            let texts: Vec<&str> = batch
+                .iter()
+                .filter_map(|c| passages.get(&c.passage_id).map(|p| p.text.as_str()))
+                .collect();
+            let scores = reranker.score(query, &texts)?;
+            for (c, s) in batch.iter_mut().zip(scores) {
+                c.rerank = Some(s.score);
+            }
         }
         Ok(())
     }
