@@ -63,28 +63,39 @@ fn vector_search_finds_by_meaning_where_keywords_miss() {
     assert_eq!(both[0].details.vector_rank, Some(1));
 }
 
-#[test]
-fn reranker_scores_order_the_hits_and_show_in_details() {
+/// The golden tiny DeBERTa reranker (random weights: for the scoring path).
+fn tiny_reranker() -> Arc<dyn crumb_engine::models::Reranker> {
     let tiny = shared_models().join("tiny-deberta-v3-rerank");
-    if !have(&tiny) {
-        return;
+    Arc::from(load_reranker(tiny.to_str().unwrap(), ExecutionProvider::Cpu).unwrap())
+}
+
+/// An engine over `n` notes, or None (skipped) without the tiny reranker.
+fn indexed_notes(
+    n: usize,
+    text: impl Fn(usize) -> String,
+) -> Option<(crumb_engine::Engine, [tempfile::TempDir; 2])> {
+    if !have(&shared_models().join("tiny-deberta-v3-rerank")) {
+        return None;
     }
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    for i in 0..8 {
-        write(
-            docs.path(),
-            &format!("n{i}.txt"),
-            format!("shared word note {i} {}", "x ".repeat(i)),
-        );
+    for i in 0..n {
+        write(docs.path(), &format!("n{i}.txt"), text(i));
     }
     let e = engine(data.path());
     index(&e, docs.path());
+    Some((e, [docs, data]))
+}
+
+#[test]
+fn reranker_scores_order_the_hits_and_show_in_details() {
+    let Some((e, _dirs)) = indexed_notes(8, |i| format!("shared word note {i} {}", "x ".repeat(i)))
+    else {
+        return;
+    };
     let plain = search(&e, "shared word");
     assert!(plain.iter().all(|h| h.details.rerank_score.is_none()));
-    e.set_reranker(Some(Arc::from(
-        load_reranker(tiny.to_str().unwrap(), ExecutionProvider::Cpu).unwrap(),
-    )));
+    e.set_reranker(Some(tiny_reranker()));
     let hits = e
         .search(&SearchRequest::new("shared word").with_mode(Mode::Bm25))
         .unwrap();
@@ -182,24 +193,10 @@ fn killed_while_embedding_resumes_to_a_vector_for_every_passage() {
 
 #[test]
 fn a_search_overtaken_while_reranking_stops_early() {
-    let tiny = shared_models().join("tiny-deberta-v3-rerank");
-    if !have(&tiny) {
+    let Some((e, _dirs)) = indexed_notes(20, |i| format!("common words {i}")) else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    for i in 0..20 {
-        write(
-            docs.path(),
-            &format!("n{i}.txt"),
-            format!("common words {i}"),
-        );
-    }
-    let e = engine(data.path());
-    index(&e, docs.path());
-    e.set_reranker(Some(Arc::from(
-        load_reranker(tiny.to_str().unwrap(), ExecutionProvider::Cpu).unwrap(),
-    )));
+    };
+    e.set_reranker(Some(tiny_reranker()));
     let req = SearchRequest::new("common words").with_mode(Mode::Bm25);
     // The caller learns of a newer keystroke after the first batch.
     let checks = std::sync::atomic::AtomicUsize::new(0);
