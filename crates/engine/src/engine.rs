@@ -172,8 +172,7 @@ impl Engine {
             .map(|f| f.id)
             .collect();
         report.removed += gone.len() as u64;
-        self.bump_generation();
-        index::delete_files(&mut cat, &self.lexical, &gone)
+        self.delete_files(&mut cat, &gone)
     }
 
     /// Prepares and writes files that are new or changed, batch by batch.
@@ -320,8 +319,18 @@ impl Engine {
             .iter()
             .map(|f| f.id)
             .collect();
-        index::delete_files(&mut cat, &self.lexical, &ids)?;
+        self.delete_files(&mut cat, &ids)?;
         cat.remove_root(&root_s)
+    }
+
+    /// Deletes files from the catalog and the lexical index, and marks the
+    /// in-memory vector index stale: the one way files leave the index.
+    pub(crate) fn delete_files(&self, cat: &mut Catalog, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.bump_generation();
+        index::delete_files(cat, &self.lexical, ids)
     }
 
     /// A persisted engine setting (for example the embedder an index was built with).

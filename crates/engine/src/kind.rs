@@ -142,14 +142,6 @@ impl FileKind {
             _ => FileKind::Other,
         }
     }
-
-    /// True for the kinds whose extractor reads the bytes as text.
-    pub fn is_textual(self) -> bool {
-        matches!(
-            self,
-            FileKind::Text | FileKind::Markdown | FileKind::Code | FileKind::Html
-        )
-    }
 }
 
 impl std::fmt::Display for FileKind {

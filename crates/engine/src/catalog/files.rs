@@ -243,10 +243,9 @@ impl Catalog {
         Ok(())
     }
 
-    /// Forgets a root folder and everything under it.
+    /// Forgets a root folder. Its files are deleted first, through
+    /// [`Catalog::delete_files`], so the lexical index learns of them too.
     pub fn remove_root(&mut self, root: &str) -> Result<()> {
-        let ids: Vec<i64> = self.files_under_root(root)?.iter().map(|f| f.id).collect();
-        self.delete_files(&ids)?;
         self.conn
             .execute("DELETE FROM roots WHERE path = ?1", [root])?;
         Ok(())

@@ -7,7 +7,7 @@ use crate::index::{self, IndexReport};
 use crate::progress::{CancelFlag, Progress};
 use crate::{Error, Result};
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 impl Engine {
@@ -135,12 +135,6 @@ impl Engine {
         ids.sort_unstable();
         ids.dedup();
         report.removed += ids.len() as u64;
-        self.bump_generation();
-        index::delete_files(&mut cat, &self.lexical, &ids)
+        self.delete_files(&mut cat, &ids)
     }
-}
-
-/// Whether `path` lies under one of `roots`.
-pub fn under_roots(path: &Path, roots: &[PathBuf]) -> bool {
-    roots.iter().any(|r| path.starts_with(r))
 }

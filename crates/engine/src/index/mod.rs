@@ -8,7 +8,6 @@ mod prepare;
 mod report;
 mod sync;
 
-pub use changes::under_roots;
 pub use prepare::{prepare_file, Prepared};
 pub use report::{Failure, IndexReport};
 pub(crate) use sync::{delete_files, repair_lexical, write_batch};
