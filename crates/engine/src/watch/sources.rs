@@ -15,7 +15,10 @@ use std::time::Instant;
 pub(super) struct Watches {
     pub(super) native: Option<RecommendedWatcher>,
     pub(super) polled: Vec<PathBuf>,
-    pub(super) next_poll: Instant,
+    /// When the polled roots are next rescanned; None while that rescan is
+    /// queued or running, so the interval counts from the end of the last
+    /// one and a slow rescan never runs back to back with the next.
+    pub(super) next_poll: Option<Instant>,
 }
 
 impl Worker {
@@ -25,7 +28,7 @@ impl Worker {
         let mut w = Watches {
             native: None,
             polled: Vec::new(),
-            next_poll: Instant::now() + self.opts.poll_interval,
+            next_poll: Some(Instant::now() + self.opts.poll_interval),
         };
         if !self.opts.force_polling {
             // Like the crawl, never follow symlinks: a watch inside a linked

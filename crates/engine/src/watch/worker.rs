@@ -184,11 +184,16 @@ impl Worker {
                     break;
                 }
                 let now = Instant::now();
-                if !watches.polled.is_empty() && now >= watches.next_poll {
+                if watches.next_poll.is_none() && inner.pending.rescans() == 0 {
+                    // The last poll's rescan has been applied: count from now.
+                    watches.next_poll = Some(now + self.opts.poll_interval);
+                }
+                let poll_due = watches.next_poll.is_some_and(|t| now >= t);
+                if !watches.polled.is_empty() && poll_due {
                     for root in &watches.polled {
                         inner.pending.push_rescan(root.clone(), now);
                     }
-                    watches.next_poll = now + self.opts.poll_interval;
+                    watches.next_poll = None;
                 }
                 if !inner.status.paused
                     && inner
@@ -200,8 +205,8 @@ impl Worker {
                 let mut wait = inner
                     .pending
                     .wait_hint(now, self.opts.quiet, self.opts.max_wait);
-                if !watches.polled.is_empty() {
-                    wait = wait.min(watches.next_poll.saturating_duration_since(now));
+                if let Some(next) = watches.next_poll.filter(|_| !watches.polled.is_empty()) {
+                    wait = wait.min(next.saturating_duration_since(now));
                 }
                 inner = self
                     .shared
