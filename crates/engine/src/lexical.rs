@@ -3,6 +3,7 @@
 
 use crate::catalog::StoredPassage;
 use crate::kind::FileKind;
+use crate::search::Filters;
 use crate::{Error, Result};
 use std::ops::Bound;
 use std::path::Path;
@@ -82,19 +83,6 @@ pub struct FileFields<'a> {
     pub kind: FileKind,
     /// Modification time, seconds since the epoch.
     pub modified_s: i64,
-}
-
-/// Search restrictions applied inside the index.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LexicalFilter {
-    /// Only these kinds (any when empty).
-    pub kinds: Vec<FileKind>,
-    /// Only files below this folder.
-    pub folder: Option<String>,
-    /// Modified at or after (seconds since epoch).
-    pub modified_after: Option<i64>,
-    /// Modified before (seconds since epoch).
-    pub modified_before: Option<i64>,
 }
 
 /// One lexical match.
@@ -186,15 +174,7 @@ impl Lexical {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         let parent = p.parent().map(|d| d.to_string_lossy()).unwrap_or_default();
-        let facet = p
-            .parent()
-            .map(|d| {
-                Facet::from_path(d.components().filter_map(|c| match c {
-                    std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                    _ => None,
-                }))
-            })
-            .unwrap_or_else(Facet::root);
+        let facet = p.parent().map(folder_facet).unwrap_or_else(Facet::root);
         for passage in passages {
             let mut doc = TantivyDocument::default();
             doc.add_u64(f.passage_id, passage.id as u64);
@@ -246,7 +226,7 @@ impl Lexical {
         q
     }
 
-    fn filtered(&self, q: Box<dyn Query>, filter: &LexicalFilter) -> Box<dyn Query> {
+    fn filtered(&self, q: Box<dyn Query>, filter: &Filters) -> Box<dyn Query> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, q)];
         if !filter.kinds.is_empty() {
@@ -264,14 +244,10 @@ impl Lexical {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(kinds))));
         }
         if let Some(folder) = &filter.folder {
-            let facet = Facet::from_path(Path::new(folder).components().filter_map(|c| match c {
-                std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                _ => None,
-            }));
             clauses.push((
                 Occur::Must,
                 Box::new(TermQuery::new(
-                    Term::from_facet(f.dir, &facet),
+                    Term::from_facet(f.dir, &folder_facet(Path::new(folder))),
                     IndexRecordOption::Basic,
                 )),
             ));
@@ -295,12 +271,7 @@ impl Lexical {
     }
 
     /// The top `limit` passages for `query` by BM25.
-    pub fn search(
-        &self,
-        query: &str,
-        filter: &LexicalFilter,
-        limit: usize,
-    ) -> Result<Vec<LexicalHit>> {
+    pub fn search(&self, query: &str, filter: &Filters, limit: usize) -> Result<Vec<LexicalHit>> {
         let q = self.filtered(self.parse(query), filter);
         let searcher = self.reader.searcher();
         let top = searcher.search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
@@ -325,19 +296,36 @@ impl Lexical {
         self.reader.searcher().num_docs()
     }
 
-    /// A snippet of `text` around the terms of `query`, at most `max_chars` long.
-    pub fn snippet(&self, query: &str, text: &str, max_chars: usize) -> Result<Snippet> {
+    /// A snippet maker for `query`, built once per search: parsing the
+    /// query and looking up its terms' frequencies is the costly part.
+    pub fn snippets(&self, query: &str, max_chars: usize) -> Result<Snippets> {
         let q = self.parse(query);
         let searcher = self.reader.searcher();
-        let mut gen = SnippetGenerator::create(&searcher, q.as_ref(), self.fields.text)?;
-        gen.set_max_num_chars(max_chars);
-        let s = gen.snippet(text);
+        let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), self.fields.text)?;
+        generator.set_max_num_chars(max_chars);
+        Ok(Snippets {
+            generator,
+            max_chars,
+        })
+    }
+}
+
+/// Makes snippets of passages around the terms of one query.
+pub struct Snippets {
+    generator: SnippetGenerator,
+    max_chars: usize,
+}
+
+impl Snippets {
+    /// A snippet of `text`, at most `max_chars` long, leading with the first match.
+    pub fn snippet(&self, text: &str) -> Snippet {
+        let s = self.generator.snippet(text);
         if s.highlighted().is_empty() {
-            return Ok(Snippet {
-                text: head(text, max_chars),
+            return Snippet {
+                text: head(text, self.max_chars),
                 highlights: Vec::new(),
                 first_match: None,
-            });
+            };
         }
         let mut snippet = Snippet {
             text: s.fragment().to_string(),
@@ -348,8 +336,16 @@ impl Lexical {
                 .map(|r| s.fragment_range().start + r.start),
         };
         lead_with_match(&mut snippet);
-        Ok(snippet)
+        snippet
     }
+}
+
+/// The facet of a folder: one level per path component.
+fn folder_facet(dir: &Path) -> Facet {
+    Facet::from_path(dir.components().filter_map(|c| match c {
+        std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+        _ => None,
+    }))
 }
 
 /// Context kept before the first match, in bytes. A result list shows a line

@@ -209,17 +209,6 @@ impl Catalog {
 
     /// Number of stored vectors for a model (all models when `None`).
     pub fn vector_count(&self, model: Option<&str>) -> Result<u64> {
-        let n: i64 = match model {
-            Some(m) => {
-                self.conn
-                    .query_row("SELECT COUNT(*) FROM vectors WHERE model = ?1", [m], |r| {
-                        r.get(0)
-                    })?
-            }
-            None => self
-                .conn
-                .query_row("SELECT COUNT(*) FROM vectors", [], |r| r.get(0))?,
-        };
-        Ok(n as u64)
+        crate::vectors::count_vectors(&self.conn, model)
     }
 }

@@ -54,6 +54,29 @@ pub struct Filters {
     pub modified_before: Option<i64>,
 }
 
+impl Filters {
+    /// True when nothing is restricted.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+            && self.folder.is_none()
+            && self.modified_after.is_none()
+            && self.modified_before.is_none()
+    }
+
+    /// Whether a file of `kind` at `path`, modified at `modified` (seconds
+    /// since epoch), passes. The lexical index applies the same rules as
+    /// query clauses; this is for results found elsewhere (vectors).
+    pub fn admits(&self, kind: FileKind, path: &str, modified: i64) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&kind))
+            && self
+                .folder
+                .as_ref()
+                .is_none_or(|d| std::path::Path::new(path).starts_with(d))
+            && self.modified_after.is_none_or(|a| modified >= a)
+            && self.modified_before.is_none_or(|b| modified < b)
+    }
+}
+
 /// A search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -161,4 +184,32 @@ pub struct Hit {
     pub passage_id: i64,
     /// Score details.
     pub details: ScoreDetails,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_admit_only_matching_kind_folder_and_dates() {
+        let f = Filters {
+            kinds: vec![FileKind::Pdf],
+            folder: Some("/home/me/work".into()),
+            modified_after: Some(100),
+            modified_before: Some(200),
+        };
+        assert!(f.admits(FileKind::Pdf, "/home/me/work/a/b.pdf", 150));
+        assert!(!f.admits(FileKind::Docx, "/home/me/work/b.docx", 150));
+        assert!(
+            !f.admits(FileKind::Pdf, "/home/me/workshop/b.pdf", 150),
+            "folder, not prefix"
+        );
+        assert!(
+            !f.admits(FileKind::Pdf, "/home/me/work/b.pdf", 200),
+            "before is exclusive"
+        );
+        assert!(!f.admits(FileKind::Pdf, "/home/me/work/b.pdf", 99));
+        assert!(Filters::default().is_empty());
+        assert!(!f.is_empty());
+    }
 }

@@ -3,7 +3,6 @@
 use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest};
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
-use crate::lexical::LexicalFilter;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
@@ -55,14 +54,8 @@ impl Engine {
             Vec::new()
         } else {
             let _s = tracing::debug_span!(target: "search::lexical", "bm25").entered();
-            let filter = LexicalFilter {
-                kinds: req.filters.kinds.clone(),
-                folder: req.filters.folder.clone(),
-                modified_after: req.filters.modified_after,
-                modified_before: req.filters.modified_before,
-            };
             self.lexical
-                .search(query, &filter, candidates)?
+                .search(query, &req.filters, candidates)?
                 .into_iter()
                 .map(|h| (h.passage_id, h.score))
                 .collect()
@@ -107,13 +100,8 @@ impl Engine {
             return Ok(Vec::new());
         }
         let q = embedder.embed_query(req.query.trim())?;
-        let f = &req.filters;
-        let filtered = !f.kinds.is_empty()
-            || f.folder.is_some()
-            || f.modified_after.is_some()
-            || f.modified_before.is_some();
         let cat = self.catalog()?;
-        if !filtered {
+        if req.filters.is_empty() {
             return index.search_rescored(cat.conn(), &q, n);
         }
         // Filters live in the catalog: over-fetch, then keep what passes.
@@ -125,15 +113,9 @@ impl Engine {
             let Some(file) = cat.file_by_id(p.file_id)? else {
                 continue;
             };
-            let modified = file.mtime_ns / 1_000_000_000;
-            let folder_ok = f
-                .folder
-                .as_ref()
-                .is_none_or(|d| std::path::Path::new(&file.path).starts_with(d));
-            if (f.kinds.is_empty() || f.kinds.contains(&file.kind))
-                && folder_ok
-                && f.modified_after.is_none_or(|a| modified >= a)
-                && f.modified_before.is_none_or(|b| modified < b)
+            if req
+                .filters
+                .admits(file.kind, &file.path, file.mtime_ns / 1_000_000_000)
             {
                 out.push((id, score));
                 if out.len() == n {
@@ -182,13 +164,14 @@ impl Engine {
         passages: &HashMap<i64, StoredPassage>,
     ) -> Result<Vec<Hit>> {
         let cat = self.catalog()?;
+        let snippets = self.lexical.snippets(query, SNIPPET_CHARS)?;
         let mut out = Vec::new();
         for (file_id, c) in files {
             let (Some(file), Some(p)) = (cat.file_by_id(file_id)?, passages.get(&c.passage_id))
             else {
                 continue;
             };
-            let snippet = self.lexical.snippet(query, &p.text, SNIPPET_CHARS)?;
+            let snippet = snippets.snippet(&p.text);
             let mut location = p.location.clone();
             // Point at the line of the first match, not the passage's first line.
             if let (Some(line), Some(at)) = (location.line, snippet.first_match) {
