@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 export CRUMB_SHARED ?= $(abspath $(CURDIR)/../shared)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip \
+APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python3-venv \
 	libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev \
 	libxdo-dev libssl-dev libsoup-3.0-dev \
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
