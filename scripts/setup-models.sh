@@ -14,3 +14,32 @@ if [ ! -x "$shared/get-minilm.sh" ]; then
 fi
 mkdir -p "$dest"
 "$shared/get-minilm.sh" "$dest"
+
+# The dynamic-int8 variant (MatMulInteger, u8 activations × s8 weights) of the
+# same real weights (per-channel weight scales: per-tensor scales left some
+# passages at cosine 0.79 to fp32, per-channel at 0.98 or more), as mixedbread publishes `onnx/model_quantized.onnx` for
+# mxbai-embed-xsmall-v1. onnxruntime's own quantiser builds it; it is what the
+# engine picks on CPUs with fast int8 (see OnnxVariant::Auto). Deterministic, so
+# the sha256 below pins it.
+quantized="$dest/onnx/model_quantized.onnx"
+want_sha=$(cat "$repo/scripts/minilm-quantized.sha256" 2>/dev/null || true)
+if [ ! -s "$quantized" ] || { [ -n "$want_sha" ] && [ "$(sha256sum "$quantized" | cut -d' ' -f1)" != "$want_sha" ]; }; then
+  venv="$repo/.cache/py"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import onnx, onnxruntime' 2>/dev/null; then
+    python3 -m venv "$venv"
+    wheel=$(ls "$repo"/.cache/onnxruntime/wheels/onnxruntime-1.32.0-*.whl 2>/dev/null | head -n1 || true)
+    "$venv/bin/pip" install -q ${wheel:-onnxruntime==1.32.0} onnx==1.23.2 numpy
+  fi
+  "$venv/bin/python" - "$dest/onnx/model.onnx" "$quantized.part" <<'PY'
+import logging, sys
+logging.disable(logging.WARNING)
+from onnxruntime.quantization import QuantType, quantize_dynamic
+quantize_dynamic(sys.argv[1], sys.argv[2], weight_type=QuantType.QInt8, per_channel=True)
+PY
+  mv "$quantized.part" "$quantized"
+  if [ -n "$want_sha" ] && [ "$(sha256sum "$quantized" | cut -d' ' -f1)" != "$want_sha" ]; then
+    echo "setup-models: $quantized does not match scripts/minilm-quantized.sha256" >&2
+    exit 1
+  fi
+  echo "setup-models: built $quantized (dynamic int8)"
+fi

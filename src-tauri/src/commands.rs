@@ -6,8 +6,9 @@ use crate::error::{coded, wire, CmdResult};
 use crate::indexer::IndexingState;
 use crate::models::RerankerModel;
 use crate::settings::Settings;
-use crate::state::{AppState, Boot, FailedFile, SearchArgs};
+use crate::state::{AppState, Boot, FailedFile, SearchArgs, StageMessage};
 use crumb_engine::{Hit, Status};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
@@ -27,9 +28,16 @@ pub fn boot(state: State<'_, AppState>) -> Boot {
     state.boot()
 }
 
+/// One retrieval per query: the fused order and the first reranked files go
+/// out on `stages` as soon as they exist; the final order is the answer.
 #[tauri::command]
-pub async fn search(app: AppHandle, args: SearchArgs, seq: u64) -> CmdResult<Vec<Hit>> {
-    blocking(app, move |s| s.search(args, seq)).await
+pub async fn search(
+    app: AppHandle,
+    args: SearchArgs,
+    seq: u64,
+    stages: Channel<StageMessage>,
+) -> CmdResult<Vec<Hit>> {
+    blocking(app, move |s| s.search(args, seq, &stages)).await
 }
 
 /// Opens a file the window was shown, by index id: never by a path the

@@ -7,12 +7,14 @@ use crate::indexer::{Indexer, IndexingState};
 use crate::loader::{self, ModelProblems};
 use crate::models::{self, Latency, RerankerModel};
 use crate::settings::Settings;
+use crumb_engine::search::SearchStage;
 use crumb_engine::{FileKind, WireError};
 use crumb_engine::{Filters, Hit, Mode, SearchRequest};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tauri::ipc::Channel;
 
 /// What the window needs at start.
 #[derive(Debug, Serialize)]
@@ -29,6 +31,15 @@ pub struct Boot {
 }
 
 /// A search as the window sends it.
+/// An earlier order of a search in progress, sent while the reranker works.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageMessage {
+    /// `fused` or `partial`.
+    pub stage: SearchStage,
+    /// The files in that order.
+    pub hits: Vec<Hit>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SearchArgs {
     pub query: String,
@@ -81,7 +92,13 @@ impl AppState {
     }
 
     /// Runs a search unless a newer one has started since the window sent it.
-    pub fn search(&self, args: SearchArgs, seq: u64) -> CmdResult<Vec<Hit>> {
+    /// Earlier orders (fused, first files reranked) go out on `stages`.
+    pub fn search(
+        &self,
+        args: SearchArgs,
+        seq: u64,
+        stages: &Channel<StageMessage>,
+    ) -> CmdResult<Vec<Hit>> {
         self.host.begin_search(seq)?;
         let settings = self.settings();
         let kinds = args
@@ -107,15 +124,26 @@ impl AppState {
         };
         let engine = self.host.engine();
         let reranking = req.rerank && engine.reranker().is_some();
-        // Reranking takes seconds on a CPU, so run one at a time; a query
+        // Reranking takes a while on a CPU, so run one at a time; a query
         // overtaken while it waited is dropped here instead of queueing, and
-        // one overtaken while reranking stops at the next batch.
+        // one overtaken while reranking stops at the next model run.
         let _gate = reranking.then(|| self.rerank_gate.lock().unwrap_or_else(|p| p.into_inner()));
         self.host.still_current(seq)?;
         let started = Instant::now();
         let overtaken = || self.host.still_current(seq).is_err();
+        let mut on_stage = |stage: SearchStage, hits: &[Hit]| {
+            if stage == SearchStage::Done || overtaken() {
+                return;
+            }
+            self.host
+                .remember(hits.iter().map(|h| (h.file_id, h.path.as_str())));
+            let _ = stages.send(StageMessage {
+                stage,
+                hits: hits.to_vec(),
+            });
+        };
         let hits = engine
-            .search_cancellable(&req, &overtaken)
+            .search_progressive(&req, &mut on_stage, &overtaken)
             .map_err(engine_err)?;
         if reranking {
             self.latency

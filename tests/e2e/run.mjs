@@ -75,20 +75,19 @@ cpSync(join(here, "fixtures"), docs, { recursive: true });
 // Files the live-indexing step edits and deletes while the app runs.
 writeFileSync(join(docs, "live-edit.txt"), "Bird list: cobaltfinch seen at dawn.\n");
 writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by the test.\n");
-// Two reranker folders so Settings has something to switch between. A tiny
-// real DeBERTa reranker from ../shared loads through the real code path; if
-// it is not there, placeholder folders still let Settings switch (the load
-// error then shows in Settings, which is fine for this test).
+// Two reranker folders so Settings has something to switch between: the tiny
+// real DeBERTa reranker from ../shared, loaded through the real code path. A
+// missing ../shared is a failure, not a reason to switch between placeholders.
 const shared = resolve(process.env.CRUMB_SHARED ?? join(root, "../shared"));
 const tiny = join(shared, "models/tiny-deberta-v3-rerank");
+if (!existsSync(join(tiny, "config.json"))) {
+  console.error(
+    `missing prerequisite: ${tiny} (check out the project with ../shared beside it, or set CRUMB_SHARED)`,
+  );
+  process.exit(1);
+}
 for (const id of ["mxbai-rerank-xsmall-v1", "mxbai-rerank-base-v1"]) {
-  const d = join(dataDir, "models", id);
-  if (existsSync(join(tiny, "config.json"))) {
-    cpSync(tiny, d, { recursive: true });
-  } else {
-    mkdirSync(d, { recursive: true });
-    for (const f of ["config.json", "tokenizer.json", "model.onnx"]) writeFileSync(join(d, f), "{}");
-  }
+  cpSync(tiny, join(dataDir, "models", id), { recursive: true });
 }
 // Enough files that the progress bar is on screen for a while.
 mkdirSync(bulk);

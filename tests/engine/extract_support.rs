@@ -1,25 +1,40 @@
 //! Shared helpers: the shared test material, zip fixtures built at test time,
 //! and an extraction sandbox whose workers are this test binary itself.
 
+use crate::support::prerequisite_missing;
 use crumb_engine::extract::{worker, Sandbox, SandboxOptions};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// `../shared` beside the repository (as in CI), or `$CRUMB_SHARED`.
+/// `../shared` beside the repository (as in CI), or `$CRUMB_SHARED`. When it
+/// is missing the test fails, unless `CRUMB_ALLOW_SKIP=1` counts it as
+/// skipped (then `None`).
 pub fn shared() -> Option<PathBuf> {
     let dir = std::env::var_os("CRUMB_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    dir.join("adversarial").is_dir().then_some(dir)
+    if dir.join("adversarial").is_dir() {
+        return Some(dir);
+    }
+    prerequisite_missing(&format!(
+        "the shared test material is not at {} (check out the project with ../shared beside it, \
+         or set CRUMB_SHARED)",
+        dir.display()
+    ));
+    None
 }
 
-/// A file of the shared material; `None` (and a note) when it is not there.
+/// A file of the shared material. A missing file fails the test (the shared
+/// folder is there but incomplete), unless `CRUMB_ALLOW_SKIP=1`.
 pub fn shared_file(rel: &str) -> Option<PathBuf> {
     let path = shared()?.join(rel);
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("skipping: {} not found", path.display());
+        prerequisite_missing(&format!(
+            "{} not found in the shared material",
+            path.display()
+        ));
         None
     }
 }

@@ -196,7 +196,15 @@ fn a_search_overtaken_while_reranking_stops_early() {
     let Some((e, _dirs)) = indexed_notes(20, |i| format!("common words {i}")) else {
         return;
     };
-    e.set_reranker(Some(tiny_reranker()));
+    // One session, so batches run one after another and the count is exact.
+    let tiny = shared_models().join("tiny-deberta-v3-rerank");
+    let one = crumb_engine::models::load_reranker_with(
+        tiny.to_str().unwrap(),
+        None,
+        &crumb_engine::models::ModelOptions::new(ExecutionProvider::Cpu).with_sessions(1),
+    )
+    .unwrap();
+    e.set_reranker(Some(Arc::from(one)));
     let req = SearchRequest::new("common words").with_mode(Mode::Bm25);
     // The caller learns of a newer keystroke after the first batch.
     let checks = std::sync::atomic::AtomicUsize::new(0);
@@ -206,7 +214,7 @@ fn a_search_overtaken_while_reranking_stops_early() {
     assert_eq!(
         checks.load(std::sync::atomic::Ordering::SeqCst),
         2,
-        "stopped at the second batch"
+        "checked on entering the rerank stage, then stopped before the first model run"
     );
     // Not overtaken: the whole top is reranked.
     let hits = e.search_cancellable(&req, &|| false).unwrap();

@@ -3,6 +3,7 @@
 //! ONNX models. One binary, a module per area.
 
 mod adversarial;
+mod chunking;
 mod cli;
 mod common;
 mod crash;
@@ -12,6 +13,8 @@ mod fetch;
 mod hybrid;
 mod indexing;
 mod models;
+mod rerank;
+mod snapshots;
 mod support;
 mod vectors;
 mod watch;

@@ -1,8 +1,11 @@
 //! Locating real model files and ONNX Runtime for integration tests.
 //!
-//! Without them a test skips with a message, except under `CI`, where a
-//! missing file fails the test: CI must never pass by skipping.
+//! A missing prerequisite fails the test with a message that says how to
+//! install it. The only way out is the documented opt-out
+//! `CRUMB_ALLOW_SKIP=1` (never set by CI): then the test is counted as skipped
+//! in `target/tmp/crumb-skipped.log`, which `make unit` prints at the end.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The repository root.
@@ -24,13 +27,45 @@ pub fn minilm_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".cache/models/minilm"))
 }
 
-/// True when `path` exists and ONNX Runtime can be found; otherwise skips
-/// (returns false) or, under `CI`, panics with what is missing.
+/// The file that counts opted-out skips, one line each.
+pub fn skip_log() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("crumb-skipped.log")
+}
+
+/// A prerequisite is missing: panics with `msg` (which says how to install
+/// it), unless `CRUMB_ALLOW_SKIP=1`, where the skip is counted and `false`
+/// returned so the caller can return early.
+pub fn prerequisite_missing(msg: &str) -> bool {
+    if std::env::var("CRUMB_ALLOW_SKIP").as_deref() != Ok("1") {
+        panic!(
+            "missing prerequisite: {msg}\n(set CRUMB_ALLOW_SKIP=1 to count this test as skipped \
+             instead; CI never does)"
+        );
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_string();
+    eprintln!("SKIPPED (CRUMB_ALLOW_SKIP=1): {test}: {msg}");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skip_log())
+    {
+        let _ = writeln!(f, "{test}\t{msg}");
+    }
+    false
+}
+
+/// True when `path` exists and ONNX Runtime can be found. Otherwise the test
+/// fails with what is missing and how to install it (see
+/// [`prerequisite_missing`] for the one opt-out).
 pub fn have(path: &Path) -> bool {
     let mut missing = Vec::new();
     if !path.exists() {
         missing.push(format!(
-            "{} (run `make setup` / scripts/setup-models.sh)",
+            "{} (run `make setup`, which runs scripts/setup-models.sh; shared models come from \
+             ../shared/models beside the checkout)",
             path.display()
         ));
     }
@@ -40,12 +75,7 @@ pub fn have(path: &Path) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let msg = format!("missing: {}", missing.join("; "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    false
+    prerequisite_missing(&missing.join("; "))
 }
 
 /// Parses a JSON file.

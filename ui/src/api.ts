@@ -1,7 +1,7 @@
 // Typed wrappers around the app's Tauri commands and events. The webview can
 // call nothing else: capabilities grant only these commands.
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Range } from "./highlight";
 
@@ -164,7 +164,11 @@ export function errorMessage(e: unknown): string {
 
 export const api = {
   boot: () => invoke<Boot>("boot"),
-  search: (args: SearchArgs, seq: number) => invoke<Hit[]>("search", { args, seq }),
+  search: (args: SearchArgs, seq: number, onStage: (stage: "fused" | "partial", hits: Hit[]) => void) => {
+    const stages = new Channel<{ stage: "fused" | "partial"; hits: Hit[] }>();
+    stages.onmessage = (m) => onStage(m.stage, m.hits);
+    return invoke<Hit[]>("search", { args, seq, stages });
+  },
   openHit: (fileId: number) => invoke<void>("open_hit", { fileId }),
   revealHit: (fileId: number) => invoke<void>("reveal_hit", { fileId }),
   status: () => invoke<Status>("status"),

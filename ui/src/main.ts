@@ -166,7 +166,7 @@ const view = {
   },
 };
 
-const controller = new SearchController((args, seq) => api.search(args, seq), view);
+const controller = new SearchController((args, seq, onStage) => api.search(args, seq, onStage), view);
 
 const settings = new SettingsPanel(byId("settings"), {
   toast,

@@ -14,7 +14,14 @@ export interface SearchView {
   phase(p: Phase, detail?: unknown): void;
 }
 
-export type Runner = (args: SearchArgs, seq: number) => Promise<Hit[]>;
+/** How far the engine's one retrieval has got: fused, then partly reranked. */
+export type Stage = "fused" | "partial";
+
+/**
+ * Runs one search; `onStage` receives the earlier orders while the reranker
+ * works (the engine retrieves once), and the promise the final one.
+ */
+export type Runner = (args: SearchArgs, seq: number, onStage: (stage: Stage, hits: Hit[]) => void) => Promise<Hit[]>;
 
 export class SearchController {
   private seq = 0;
@@ -68,22 +75,26 @@ export class SearchController {
       }
       return;
     }
-    const wantRerank = args.rerank;
+    let painted = false;
+    const isReranked = (hs: Hit[]) => hs.some((h) => h.details.rerank_score !== null && h.details.rerank_score !== undefined);
     try {
       this.view.phase("searching");
-      const fused = await this.run({ ...args, rerank: false }, seq);
+      const final = await this.run(args, seq, (stage, hits) => {
+        if (!this.isCurrent(seq)) return;
+        if (stage === "fused") {
+          this.shown = hits;
+          this.view.show(hits, false, args.query);
+          this.view.phase("reranking");
+        } else {
+          this.shown = painted ? stableResort(this.shown, hits) : hits;
+          this.view.show(this.shown, true, args.query);
+        }
+        painted = true;
+      });
       if (!this.isCurrent(seq)) return;
-      this.shown = fused;
-      this.view.show(fused, false, args.query);
-      if (!wantRerank || fused.length === 0) {
-        this.view.phase("done");
-        return;
-      }
-      this.view.phase("reranking");
-      const reranked = await this.run({ ...args, rerank: true }, seq);
-      if (!this.isCurrent(seq)) return;
-      this.shown = stableResort(this.shown, reranked);
-      this.view.show(this.shown, true, args.query);
+      const reranked = isReranked(final);
+      this.shown = painted && reranked ? stableResort(this.shown, final) : final;
+      this.view.show(this.shown, reranked, args.query);
       this.view.phase("done");
     } catch (e) {
       if (!this.isCurrent(seq)) return;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Hit, SearchArgs } from "../src/api";
-import { SearchController, type Phase } from "../src/search";
+import { SearchController, type Phase, type Stage } from "../src/search";
 import { hit, ids } from "./fixtures";
 
 const args = (query: string, rerank = true): SearchArgs => ({
@@ -31,17 +31,31 @@ describe("SearchController", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it("shows fused hits first, then the stable reranked order", async () => {
+  it("shows fused hits first, then the first reranked files, then the full depth, from one call", async () => {
     const rec = recorder();
-    const run = vi.fn(async (a: SearchArgs) => (a.rerank ? [hit(2, 0.9), hit(1, 0.2)] : [hit(1), hit(2)]));
+    const run = vi.fn(async (_a: SearchArgs, _s: number, onStage: (st: Stage, hs: Hit[]) => void) => {
+      onStage("fused", [hit(1), hit(2), hit(3)]);
+      onStage("partial", [hit(2, 0.9), hit(1, 0.2), hit(3)]);
+      return [hit(3, 0.95), hit(2, 0.9), hit(1, 0.2)];
+    });
     const c = new SearchController(run, rec.view, 50);
     c.schedule(() => args("bread"));
     await vi.runAllTimersAsync();
+    expect(run).toHaveBeenCalledTimes(1);
     expect(rec.shown).toEqual([
-      { ids: [1, 2], reranked: false, query: "bread" },
-      { ids: [2, 1], reranked: true, query: "bread" },
+      { ids: [1, 2, 3], reranked: false, query: "bread" },
+      { ids: [2, 1, 3], reranked: true, query: "bread" },
+      { ids: [3, 2, 1], reranked: true, query: "bread" },
     ]);
     expect(rec.phases).toEqual(["searching", "reranking", "done"]);
+  });
+
+  it("shows a search without reranking once", async () => {
+    const rec = recorder();
+    const c = new SearchController(async () => [hit(4), hit(5)], rec.view, 0);
+    await c.now(args("bread", false));
+    expect(rec.shown).toEqual([{ ids: [4, 5], reranked: false, query: "bread" }]);
+    expect(rec.phases).toEqual(["searching", "done"]);
   });
 
   it("debounces keystrokes into one search", async () => {

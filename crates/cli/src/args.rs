@@ -84,9 +84,14 @@ pub enum Command {
         /// Candidates from each retriever.
         #[arg(long, default_value_t = 100)]
         candidates: usize,
-        /// Fused passages given to the reranker.
-        #[arg(long, default_value_t = 30)]
+        /// Files the reranker reads (each through its best one or two
+        /// passages); 0 turns reranking off.
+        #[arg(long, default_value_t = 20)]
         rerank_top: usize,
+        /// Tokens of each (query, passage window) pair the reranker reads
+        /// [default: 192 on a CPU, the model's window on an accelerator].
+        #[arg(long, value_name = "TOKENS")]
+        rerank_window: Option<usize>,
         /// Reciprocal rank fusion's k (tuned on SciFact's train split).
         #[arg(long, default_value_t = crumb_engine::search::RRF_K)]
         rrf_k: f32,

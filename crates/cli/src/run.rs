@@ -38,7 +38,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("folder not found: {}", missing.display());
             }
             let engine = Engine::open(EngineOptions::new(&data_dir).with_crawl(crawl))?;
-            load_models(&engine, &models, &data_dir)?;
+            // Indexing embeds; it never reranks.
+            load_models(&engine, &models, &data_dir, Need::EMBEDDER)?;
             let progress = |step: &IndexingStep| output::progress(step);
             let report = engine.index(&paths, &progress, &CancelFlag::new())?;
             output::clear_progress();
@@ -61,11 +62,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             before,
             candidates,
             rerank_top,
+            rerank_window,
             rrf_k,
             models,
         } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
-            load_models(&engine, &models, &data_dir)?;
+            let mode: crumb_engine::search::Mode = mode.parse()?;
+            // Models load only when the search will use them: a keyword
+            // search, or one over an index without vectors, never pays for
+            // loading ONNX Runtime and an embedder.
+            let need = Need {
+                embedder: mode == crumb_engine::search::Mode::Vector
+                    || (mode == crumb_engine::search::Mode::Hybrid && engine.has_vectors()?),
+                reranker: rerank_top > 0,
+            };
+            load_models(&engine, &models, &data_dir, need)?;
             let filters = Filters {
                 kinds: kinds
                     .iter()
@@ -78,9 +89,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             };
             let base = SearchRequest {
                 limit,
-                mode: mode.parse()?,
+                mode,
                 candidates,
+                rerank: rerank_top > 0,
                 rerank_top,
+                rerank_first: 0,
+                rerank_window,
                 rrf_k,
                 filters,
                 ..SearchRequest::default()
@@ -112,7 +126,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
             // Loading the models is what tells which provider really runs them.
-            load_models(&engine, &models, &data_dir)?;
+            load_models(&engine, &models, &data_dir, Need::ALL)?;
             let status = engine.status()?;
             let failures = if failed {
                 engine.failed_files()?
@@ -163,21 +177,46 @@ fn search_batch(engine: &Engine, base: &SearchRequest, file: &std::path::Path) -
 /// later `crumb search` embeds queries with the same model.
 const EMBEDDER_SETTING: &str = "embedder_dir";
 
-/// Loads the models named on the command line into the engine. Without a
-/// flag: the embedder the index was built with (or the default one, when
-/// installed), and the default reranker when installed.
-pub(crate) fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) -> Result<()> {
+/// Which models a command will use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Need {
+    pub embedder: bool,
+    pub reranker: bool,
+}
+
+impl Need {
+    pub const ALL: Need = Need {
+        embedder: true,
+        reranker: true,
+    };
+    pub const EMBEDDER: Need = Need {
+        embedder: true,
+        reranker: false,
+    };
+}
+
+/// Loads ONNX Runtime, from the data dir too, right before the first model
+/// needs it (and not at all when none does).
+fn runtime_for(data_dir: &Path) {
+    if let Err(e) = crumb_engine::models::init_runtime(Some(data_dir)) {
+        tracing::warn!(target: "cli", "{e}");
+    }
+}
+
+/// Loads the models named on the command line into the engine, among those
+/// the command `need`s. Without a flag: the embedder the index was built with
+/// (or the default one, when installed), and the default reranker when
+/// installed.
+pub(crate) fn load_models(
+    engine: &Engine,
+    models: &ModelArgs,
+    data_dir: &Path,
+    need: Need,
+) -> Result<()> {
     let provider: ExecutionProvider = models.provider.parse()?;
     let opts = ModelOptions::new(provider);
-    let wants_models =
-        models.embedder.as_deref() != Some("none") || models.reranker.as_deref() != Some("none");
-    if wants_models {
-        // Let ONNX Runtime be found in this data dir too, before any model loads.
-        if let Err(e) = crumb_engine::models::init_runtime(Some(data_dir)) {
-            tracing::warn!(target: "cli", "{e}");
-        }
-    }
     let embedder_dir = match models.embedder.as_deref() {
+        _ if !need.embedder => None,
         Some("none") => None,
         Some(v) => Some(resolve_model(v, Some(data_dir))?),
         None => engine
@@ -187,6 +226,7 @@ pub(crate) fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) 
             .or_else(|| resolve_model(KnownModel::EmbedXsmallV1.name(), Some(data_dir)).ok()),
     };
     if let Some(dir) = embedder_dir {
+        runtime_for(data_dir);
         let e = load_embedder_with(&dir, &opts)
             .with_context(|| format!("load embedder {}", dir.display()))?;
         tracing::info!(target: "cli", model = e.id(), provider = %e.provider(), "embedder loaded");
@@ -197,12 +237,21 @@ pub(crate) fn load_models(engine: &Engine, models: &ModelArgs, data_dir: &Path) 
         }
     }
     let reranker = match models.reranker.as_deref() {
+        _ if !need.reranker => None,
         Some("none") => None,
-        Some(v) => Some(
-            load_reranker_with(v, Some(data_dir), &opts)
-                .with_context(|| format!("load reranker {v}"))?,
-        ),
-        None => load_reranker_with(KnownModel::RerankXsmallV1.name(), Some(data_dir), &opts).ok(),
+        Some(v) => {
+            runtime_for(data_dir);
+            Some(
+                load_reranker_with(v, Some(data_dir), &opts)
+                    .with_context(|| format!("load reranker {v}"))?,
+            )
+        }
+        None => resolve_model(KnownModel::RerankXsmallV1.name(), Some(data_dir))
+            .ok()
+            .and_then(|dir| {
+                runtime_for(data_dir);
+                load_reranker_with(&dir.to_string_lossy(), Some(data_dir), &opts).ok()
+            }),
     };
     if let Some(r) = reranker {
         tracing::info!(target: "cli", model = r.id(), provider = %r.provider(), "reranker loaded");

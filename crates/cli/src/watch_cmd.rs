@@ -64,7 +64,7 @@ pub fn run(data_dir: &Path, paths: &[PathBuf], args: &WatchArgs) -> Result<ExitC
         reranker: Some("none".into()),
         provider: args.provider.clone(),
     };
-    crate::run::load_models(&engine, &models, data_dir)?;
+    crate::run::load_models(&engine, &models, data_dir, crate::run::Need::EMBEDDER)?;
     install_signal_handlers();
     let opts = WatchOptions::default()
         .with_force_polling(args.poll)

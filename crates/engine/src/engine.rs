@@ -36,7 +36,12 @@ pub struct Engine {
     /// (writes by others) it tells when the in-memory vector index is stale.
     generation: AtomicU64,
     vector_cache: Mutex<Option<VectorCache>>,
+    /// Recent cross-encoder scores (see [`crate::search::RerankCache`]).
+    pub(crate) rerank_cache: crate::search::RerankCache,
 }
+
+/// Scores kept by the rerank cache: a few hundred queries' worth.
+const RERANK_CACHE_SCORES: usize = 8192;
 
 struct VectorCache {
     model: String,
@@ -79,6 +84,7 @@ impl Engine {
             reranker: RwLock::new(None),
             generation: AtomicU64::new(0),
             vector_cache: Mutex::new(None),
+            rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
         };
         if !engine.opts.read_only {
             let mut cat = engine.catalog()?;
@@ -96,6 +102,11 @@ impl Engine {
         self.catalog
             .lock()
             .map_err(|_| Error::Bug("catalog lock poisoned".into()))
+    }
+
+    /// Whether the index holds any vectors (cheap: no count).
+    pub fn has_vectors(&self) -> Result<bool> {
+        self.catalog()?.has_vectors()
     }
 
     /// Sets (or clears) the embedder used for indexing and vector search.

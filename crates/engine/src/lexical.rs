@@ -291,6 +291,39 @@ impl Lexical {
         Ok(out)
     }
 
+    /// The analysed terms of `query` (stemmed, folded, stop words dropped),
+    /// as BM25 matches them.
+    pub fn query_terms(&self, query: &str) -> Vec<String> {
+        let mut terms = Vec::new();
+        if let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) {
+            let mut stream = analyzer.token_stream(query);
+            while let Some(t) = stream.next() {
+                if !terms.contains(&t.text) {
+                    terms.push(t.text.clone());
+                }
+            }
+        }
+        terms
+    }
+
+    /// Where `terms` (from [`Lexical::query_terms`]) occur in `text`: byte
+    /// ranges with the index of the term matched, in text order.
+    pub fn term_matches(&self, text: &str, terms: &[String]) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        if terms.is_empty() {
+            return out;
+        }
+        if let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) {
+            let mut stream = analyzer.token_stream(text);
+            while let Some(t) = stream.next() {
+                if let Some(k) = terms.iter().position(|q| *q == t.text) {
+                    out.push((t.offset_from, t.offset_to, k));
+                }
+            }
+        }
+        out
+    }
+
     /// Number of passages the current reader sees.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -207,6 +207,13 @@ impl Catalog {
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
+    /// Whether any vector is stored, for any model.
+    pub fn has_vectors(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM vectors)", [], |r| r.get(0))?)
+    }
+
     /// Number of stored vectors for a model (all models when `None`).
     pub fn vector_count(&self, model: Option<&str>) -> Result<u64> {
         crate::vectors::count_vectors(&self.conn, model)

@@ -7,7 +7,12 @@ use crate::engine::Engine;
 use crate::progress::{CancelFlag, IndexingStep, Progress};
 use crate::{Error, Result};
 
-/// Passages embedded per model call and per commit.
+/// Passages read from the catalog at a time and sorted by length, so that
+/// each model batch holds passages of nearly the same length: sorting within
+/// 64 left a third of the computed tokens as padding, within 512 about 5%.
+const EMBED_WINDOW: usize = 512;
+/// Passages embedded per model call and per commit (progress and resume
+/// granularity).
 const EMBED_BATCH: usize = 64;
 
 impl Engine {
@@ -31,25 +36,33 @@ impl Engine {
             if cancel.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let batch = self
-                .catalog()?
-                .passages_missing_vectors(&model, after, EMBED_BATCH)?;
-            let Some(&(last, _)) = batch.last() else {
+            let mut window =
+                self.catalog()?
+                    .passages_missing_vectors(&model, after, EMBED_WINDOW)?;
+            let Some(&(last, _)) = window.last() else {
                 break;
             };
             after = last;
-            let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
-            // The model runs without the catalog lock, so searches go on meanwhile.
-            let vectors = embedder.embed_passages(&texts)?;
-            let items: Vec<(i64, &[f32])> = batch
-                .iter()
-                .zip(&vectors)
-                .map(|((id, _), v)| (*id, v.as_slice()))
-                .collect();
-            self.catalog()?.store_vectors(&model, &items)?;
-            self.bump_generation();
-            done += batch.len() as u64;
-            progress.report(&IndexingStep::Embedding { done, total });
+            // Length in bytes tracks length in tokens closely enough to group
+            // neighbours; the embedder sorts each batch by real tokens.
+            window.sort_by_key(|(_, t)| t.len());
+            for batch in window.chunks(EMBED_BATCH) {
+                if cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
+                // The model runs without the catalog lock, so searches go on meanwhile.
+                let vectors = embedder.embed_passages(&texts)?;
+                let items: Vec<(i64, &[f32])> = batch
+                    .iter()
+                    .zip(&vectors)
+                    .map(|((id, _), v)| (*id, v.as_slice()))
+                    .collect();
+                self.catalog()?.store_vectors(&model, &items)?;
+                self.bump_generation();
+                done += batch.len() as u64;
+                progress.report(&IndexingStep::Embedding { done, total });
+            }
         }
         Ok(done)
     }

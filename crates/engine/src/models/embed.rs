@@ -2,7 +2,7 @@
 //! Runtime, pooled as its `1_Pooling/config.json` says and L2-normalised.
 
 use super::folder::{read_json, ModelFolder};
-use super::session::{Batch, OrtModel};
+use super::session::{plan_batches, Batch, OrtModel, Output};
 use super::{Embedder, ModelOptions};
 use crate::{Error, Result};
 use std::path::Path;
@@ -12,6 +12,13 @@ use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 /// mxbai-embed-xsmall-v1 declares 4K positions, but passages are chunked to
 /// the reranker's 512 tokens, and attention cost grows with the square.
 pub const EMBED_MAX_TOKENS: usize = 512;
+
+/// Upper bound on `rows × cols²` of one embedder batch. Attention memory grows
+/// with the square of the length: 32 rows of 512 tokens made ONNX Runtime's
+/// arena grow past 2 GB while indexing; this bound (2 rows of 512, 8 of 256,
+/// 32 of 128) kept a SciFact run near 300 MB, and was no slower
+/// (docs/BENCHMARKS.md, "Embedding memory").
+const ATTENTION_BUDGET: usize = 1 << 19;
 
 /// How token vectors become one passage vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +71,8 @@ impl OnnxEmbedder {
     /// Loads the encoder in `dir` with `opts`.
     pub fn load(dir: &Path, opts: &ModelOptions) -> Result<OnnxEmbedder> {
         let folder = ModelFolder::open(dir)?;
-        let onnx = folder.onnx_file(&opts.variant)?;
-        let model = OrtModel::open(
-            &onnx,
-            &opts.providers,
-            opts.intra_threads,
-            "last_hidden_state",
-        )?;
+        let onnx = folder.onnx_file(&opts.variant, opts.wants_accelerator())?;
+        let model = OrtModel::open(&onnx, &opts.providers, &opts.tuning(), "last_hidden_state")?;
         let max_len = opts
             .max_length
             .unwrap_or_else(|| folder.max_length(EMBED_MAX_TOKENS));
@@ -130,11 +132,15 @@ impl OnnxEmbedder {
         Ok((enc.get_ids().to_vec(), enc.get_type_ids().to_vec()))
     }
 
-    fn embed_batch(&self, seqs: &[(Vec<u32>, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {
-        let batch = Batch::pad(seqs, self.pad_id, false);
-        let (rows, cols) = (batch.rows, batch.cols);
-        let mask = batch.mask.clone();
-        let out = self.model.run(batch)?;
+    /// Pools and normalises one batch's output.
+    fn pool_batch(
+        &self,
+        batch_mask: &[i64],
+        rows: usize,
+        cols: usize,
+        out: Output,
+    ) -> Result<Vec<Vec<f32>>> {
+        let mask = batch_mask;
         match out.shape.as_slice() {
             // Already pooled (a `sentence_embedding` export).
             [r, d] if *r == rows => Ok(out.data.chunks(*d).map(normalised).collect()),
@@ -207,13 +213,22 @@ impl Embedder for OnnxEmbedder {
             .iter()
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>>>()?;
-        // Batching neighbours by length keeps padding, and wasted FLOPs, small.
-        let mut order: Vec<usize> = (0..seqs.len()).collect();
-        order.sort_by_key(|&i| seqs[i].0.len());
+        // Batching neighbours by real token length keeps padding, and wasted
+        // FLOPs, small; the attention budget keeps memory bounded.
+        let lens: Vec<usize> = seqs.iter().map(|s| s.0.len()).collect();
+        let plan = plan_batches(&lens, self.batch_size, ATTENTION_BUDGET);
+        let mut batches = Vec::with_capacity(plan.len());
+        let mut masks = Vec::with_capacity(plan.len());
+        for idx in &plan {
+            let rows: Vec<_> = idx.iter().map(|&i| &seqs[i]).collect();
+            let b = Batch::pad(&rows, self.pad_id, false);
+            masks.push((b.mask.clone(), b.rows, b.cols));
+            batches.push(b);
+        }
+        let outputs = self.model.run_all(batches, &|| false)?;
         let mut out = vec![Vec::new(); seqs.len()];
-        for chunk in order.chunks(self.batch_size) {
-            let batch: Vec<_> = chunk.iter().map(|&i| seqs[i].clone()).collect();
-            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+        for ((idx, (mask, rows, cols)), o) in plan.iter().zip(masks).zip(outputs) {
+            for (&i, v) in idx.iter().zip(self.pool_batch(&mask, rows, cols, o)?) {
                 out[i] = v;
             }
         }

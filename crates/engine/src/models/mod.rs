@@ -15,11 +15,14 @@ pub mod runtime;
 mod session;
 
 pub use embed::{OnnxEmbedder, Pooling, EMBED_MAX_TOKENS};
-pub use folder::{ModelFolder, OnnxVariant};
+pub use folder::{cpu_has_fast_int8, ModelFolder, OnnxVariant};
 pub use manifest::{KnownModel, Manifest, ModelEntry, ModelRole};
 pub use provider::ExecutionProvider;
 pub use rerank::{OnnxReranker, RerankKind, V1_MAX_TOKENS, V2_MAX_TOKENS};
-pub use runtime::{find_ort_library, init_runtime, ort_library_candidates, ORT_VERSION};
+pub use runtime::{
+    find_ort_library, init_runtime, ort_library_candidates, physical_cores, SessionTuning,
+    ORT_VERSION,
+};
 
 /// How to load a model: where it runs, which ONNX file, how it batches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +36,13 @@ pub struct ModelOptions {
     pub max_length: Option<usize>,
     /// Texts (or pairs) per ONNX run.
     pub batch_size: usize,
-    /// ONNX Runtime intra-op threads; `None` lets it use every core.
+    /// ONNX Runtime intra-op threads. `Some(n)`: one session with `n`
+    /// threads (how the benchmarks against Python compare). `None`: one
+    /// single-threaded session per physical core, running batches side by
+    /// side (see [`SessionTuning::for_cpu`]).
     pub intra_threads: Option<usize>,
+    /// Overrides how many sessions run side by side.
+    pub sessions: Option<usize>,
     /// Overrides the manifest's query prefix (embedders only).
     pub query_prefix: Option<String>,
 }
@@ -47,6 +55,7 @@ impl Default for ModelOptions {
             max_length: None,
             batch_size: 32,
             intra_threads: None,
+            sessions: None,
             query_prefix: None,
         }
     }
@@ -81,6 +90,25 @@ impl ModelOptions {
     pub fn with_intra_threads(mut self, threads: usize) -> Self {
         self.intra_threads = Some(threads);
         self
+    }
+    /// Sets how many sessions run batches side by side.
+    pub fn with_sessions(mut self, sessions: usize) -> Self {
+        self.sessions = Some(sessions.max(1));
+        self
+    }
+    /// Whether an accelerator compiled into this build will be tried first.
+    pub fn wants_accelerator(&self) -> bool {
+        ExecutionProvider::expand(&self.providers)
+            .iter()
+            .any(|e| *e != ExecutionProvider::Cpu && e.compiled_in())
+    }
+    /// The ONNX Runtime session set-up these options ask for.
+    pub fn tuning(&self) -> SessionTuning {
+        let mut t = SessionTuning::for_cpu(self.intra_threads);
+        if let Some(n) = self.sessions {
+            t.sessions = n.max(1);
+        }
+        t
     }
     /// Sets the query prefix.
     pub fn with_query_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -197,7 +225,31 @@ pub trait Reranker: Send + Sync {
     /// Stable model id.
     fn id(&self) -> &str;
     /// Scores each passage against the query, in order.
-    fn score(&self, query: &str, passages: &[&str]) -> crate::Result<Vec<RerankScore>>;
+    fn score(&self, query: &str, passages: &[&str]) -> crate::Result<Vec<RerankScore>> {
+        self.score_cancellable(query, passages, &|| false)
+    }
+    /// Like [`Reranker::score`], but checks `should_stop` between model runs
+    /// and gives up with [`crate::Error::Cancelled`] when it says so.
+    fn score_cancellable(
+        &self,
+        query: &str,
+        passages: &[&str],
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> crate::Result<Vec<RerankScore>>;
+    /// Byte ranges of the model's own tokens in `text` (no special tokens),
+    /// for cutting windows in real tokens; `None` when the model cannot say.
+    fn token_spans(&self, _text: &str) -> Option<Vec<(usize, usize)>> {
+        None
+    }
+    /// Tokens the model's input holds for `query` and the special tokens
+    /// around a pair; what is left of the window goes to the passage.
+    fn query_tokens(&self, query: &str) -> usize {
+        crate::chunk::estimate_tokens(query) + 4
+    }
+    /// The longest input in tokens.
+    fn max_length(&self) -> usize {
+        V1_MAX_TOKENS
+    }
     /// The execution provider that actually runs the model.
     fn provider(&self) -> String {
         "cpu".into()

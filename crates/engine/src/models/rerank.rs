@@ -7,7 +7,8 @@
 
 use super::folder::ModelFolder;
 use super::prompt::V2Prompt;
-use super::session::{Batch, OrtModel};
+use super::session::{plan_batches, Batch, OrtModel};
+use super::ExecutionProvider;
 use super::{ModelOptions, RerankScore, Reranker};
 use crate::{Error, Result};
 use std::path::Path;
@@ -17,6 +18,13 @@ use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 pub const V1_MAX_TOKENS: usize = 512;
 /// Longest v2 input, as mixedbread's reference library caps it.
 pub const V2_MAX_TOKENS: usize = 8192;
+
+/// Pairs per model run on a CPU. With one single-threaded session per core,
+/// unpadded single pairs spread best over the cores (docs/BENCHMARKS.md,
+/// "Reranker: runtime tuning"); an accelerator gets `ModelOptions::batch_size`.
+const CPU_ROWS: usize = 1;
+/// Upper bound on `rows × cols²` of one batch (attention memory).
+const ATTENTION_BUDGET: usize = 1 << 20;
 
 /// Which scoring recipe a reranker follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +56,8 @@ pub struct OnnxReranker {
     kind: RerankKind,
     model: OrtModel,
     tokenizer: Tokenizer,
+    /// The same tokenizer without truncation, for token spans of passages.
+    plain: Tokenizer,
     prompt: Option<V2Prompt>,
     max_len: usize,
     batch_size: usize,
@@ -59,9 +69,10 @@ impl OnnxReranker {
     pub fn load(dir: &Path, opts: &ModelOptions) -> Result<OnnxReranker> {
         let folder = ModelFolder::open(dir)?;
         let kind = RerankKind::from_model_type(folder.model_type())?;
-        let onnx = folder.onnx_file(&opts.variant)?;
-        let model = OrtModel::open(&onnx, &opts.providers, opts.intra_threads, "logits")?;
+        let onnx = folder.onnx_file(&opts.variant, opts.wants_accelerator())?;
+        let model = OrtModel::open(&onnx, &opts.providers, &opts.tuning(), "logits")?;
         let mut tokenizer = folder.tokenizer()?;
+        let plain = tokenizer.clone();
         let cap = match kind {
             RerankKind::CrossEncoderV1 => V1_MAX_TOKENS,
             RerankKind::QwenV2 => V2_MAX_TOKENS,
@@ -81,19 +92,34 @@ impl OnnxReranker {
             }
             RerankKind::QwenV2 => Some(V2Prompt::new(&tokenizer, max_len)?),
         };
+        let batch_size = if model.provider() == ExecutionProvider::Cpu {
+            CPU_ROWS
+        } else {
+            opts.batch_size.max(1)
+        };
         let reranker = OnnxReranker {
             id: folder.model_id(&onnx),
             kind,
             model,
             tokenizer,
+            plain,
             prompt,
             max_len,
-            batch_size: opts.batch_size.max(1),
+            batch_size,
             pad_id,
         };
+        // The first run of a session allocates and plans; pay for it here,
+        // not in the first search.
+        reranker.warm_up()?;
         tracing::info!(target: "models::rerank", id = %reranker.id, kind = ?kind,
             provider = %reranker.model.provider(), max_len, "reranker loaded");
         Ok(reranker)
+    }
+
+    fn warm_up(&self) -> Result<()> {
+        let seq = self.encode_pair("warm up", "warm up")?;
+        self.model
+            .warm_up(|| Batch::pad(&[&seq], self.pad_id, self.kind == RerankKind::QwenV2))
     }
 
     /// The scoring recipe in use.
@@ -126,11 +152,8 @@ impl OnnxReranker {
         }
     }
 
-    fn score_batch(&self, seqs: &[(Vec<u32>, Vec<u32>)]) -> Result<Vec<f32>> {
-        let left = self.kind == RerankKind::QwenV2;
-        let batch = Batch::pad(seqs, self.pad_id, left);
-        let rows = batch.rows;
-        let out = self.model.run(batch)?;
+    /// Logits of one model run's output of `rows` pairs.
+    fn logits(&self, rows: usize, out: super::session::Output) -> Result<Vec<f32>> {
         match out.shape.as_slice() {
             // A sequence classifier: one logit per row.
             [r, 1] if *r == rows => Ok(out.data),
@@ -160,21 +183,51 @@ impl Reranker for OnnxReranker {
         &self.id
     }
 
-    fn score(&self, query: &str, passages: &[&str]) -> Result<Vec<RerankScore>> {
+    fn score_cancellable(
+        &self,
+        query: &str,
+        passages: &[&str],
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Vec<RerankScore>> {
         let seqs = passages
             .iter()
             .map(|p| self.encode_pair(query, p))
             .collect::<Result<Vec<_>>>()?;
-        let mut order: Vec<usize> = (0..seqs.len()).collect();
-        order.sort_by_key(|&i| seqs[i].0.len());
+        let lens: Vec<usize> = seqs.iter().map(|s| s.0.len()).collect();
+        let plan = plan_batches(&lens, self.batch_size, ATTENTION_BUDGET);
+        let left = self.kind == RerankKind::QwenV2;
+        let batches: Vec<Batch> = plan
+            .iter()
+            .map(|idx| {
+                let rows: Vec<_> = idx.iter().map(|&i| &seqs[i]).collect();
+                Batch::pad(&rows, self.pad_id, left)
+            })
+            .collect();
+        let outputs = self.model.run_all(batches, should_stop)?;
         let mut out = vec![RerankScore::from_logit(0.0); seqs.len()];
-        for chunk in order.chunks(self.batch_size) {
-            let batch: Vec<_> = chunk.iter().map(|&i| seqs[i].clone()).collect();
-            for (&i, logit) in chunk.iter().zip(self.score_batch(&batch)?) {
+        for (idx, o) in plan.iter().zip(outputs) {
+            for (&i, logit) in idx.iter().zip(self.logits(idx.len(), o)?) {
                 out[i] = RerankScore::from_logit(logit);
             }
         }
         Ok(out)
+    }
+
+    fn token_spans(&self, text: &str) -> Option<Vec<(usize, usize)>> {
+        let enc = self.plain.encode(text, false).ok()?;
+        Some(enc.get_offsets().to_vec())
+    }
+
+    fn query_tokens(&self, query: &str) -> usize {
+        // The pair with an empty passage: the query, the special tokens and,
+        // for v2, the whole prompt.
+        self.encode_pair(query, "")
+            .map(|(ids, _)| ids.len())
+            .unwrap_or_else(|_| crate::chunk::estimate_tokens(query) + 4)
+    }
+
+    fn max_length(&self) -> usize {
+        self.max_len
     }
 
     fn provider(&self) -> String {

@@ -6,7 +6,10 @@
 
 use super::ExecutionProvider;
 use crate::{Error, Result};
-use ort::{environment::Environment, session::Session};
+use ort::{
+    environment::Environment,
+    session::{builder::GraphOptimizationLevel, Session},
+};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -151,18 +154,75 @@ fn environment() -> Result<&'static Environment> {
     }
 }
 
+/// How an ONNX Runtime session is set up. The defaults come from
+/// measurements on 2–4 core laptops and VMs (docs/BENCHMARKS.md, "Runtime
+/// tuning"); every field is a knob so benchmarks can compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTuning {
+    /// Sessions of the same model that run batches side by side (CPU only).
+    pub sessions: usize,
+    /// Intra-op threads per session.
+    pub intra_threads: usize,
+    /// Whether idle intra-op threads spin. Spinning burns a core between
+    /// runs and, on a busy desktop, steals it from everything else.
+    pub spinning: bool,
+    /// ONNX Runtime's memory-pattern planner: it pays off for fixed shapes;
+    /// with every batch a different length it only grows memory.
+    pub memory_pattern: bool,
+}
+
+impl SessionTuning {
+    /// One single-threaded session per physical core (at most 4: beyond that
+    /// memory costs more than it returns), or `threads` if given, spread over
+    /// fewer sessions.
+    pub fn for_cpu(threads: Option<usize>) -> SessionTuning {
+        let cores = physical_cores();
+        match threads {
+            // An explicit thread count is one session with that many threads,
+            // as the benchmarks against Python compare it.
+            Some(t) => SessionTuning {
+                sessions: 1,
+                intra_threads: t.max(1),
+                ..SessionTuning::default()
+            },
+            None => SessionTuning {
+                sessions: cores.clamp(1, 4),
+                intra_threads: 1,
+                ..SessionTuning::default()
+            },
+        }
+    }
+}
+
+impl Default for SessionTuning {
+    fn default() -> Self {
+        SessionTuning {
+            sessions: 1,
+            intra_threads: physical_cores(),
+            spinning: false,
+            memory_pattern: false,
+        }
+    }
+}
+
+/// Physical cores (hyper-threads share one core's arithmetic units, which
+/// these models saturate).
+pub fn physical_cores() -> usize {
+    num_cpus::get_physical().max(1)
+}
+
 /// Opens `model` on the first provider of `providers` (expanded, see
 /// [`ExecutionProvider::expand`]) that both registers and commits, ending with
 /// the CPU. Returns the session and the provider that actually runs it.
 pub(crate) fn open_session(
     model: &Path,
     providers: &[ExecutionProvider],
-    intra_threads: Option<usize>,
+    tuning: &SessionTuning,
 ) -> Result<(Session, ExecutionProvider)> {
     let env = environment()?;
     let mut last_err = String::new();
     for ep in ExecutionProvider::expand(providers) {
-        match try_open(env, model, ep, intra_threads) {
+        match try_open(env, model, ep, tuning) {
             Ok(session) => {
                 tracing::info!(target: "models::runtime", model = %model.display(), provider = %ep, "session ready");
                 return Ok((session, ep));
@@ -179,22 +239,36 @@ pub(crate) fn open_session(
     )))
 }
 
+fn msg(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
 fn try_open(
     env: &Environment,
     model: &Path,
     ep: ExecutionProvider,
-    intra_threads: Option<usize>,
+    tuning: &SessionTuning,
 ) -> std::result::Result<Session, String> {
-    let mut builder = Session::builder(env).map_err(|e| e.to_string())?;
-    if let Some(n) = intra_threads {
-        builder = builder.with_intra_threads(n).map_err(|e| e.to_string())?;
-    }
+    let mut builder = Session::builder(env)
+        .map_err(msg)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(msg)?
+        .with_intra_threads(tuning.intra_threads.max(1))
+        .map_err(msg)?
+        .with_inter_threads(1)
+        .map_err(msg)?
+        .with_memory_pattern(tuning.memory_pattern)
+        .map_err(msg)?
+        .with_intra_op_spinning(tuning.spinning)
+        .map_err(msg)?
+        .with_inter_op_spinning(false)
+        .map_err(msg)?;
     if let Some(dispatch) = super::provider::dispatch(ep)? {
         builder = builder
             .with_execution_providers([dispatch.error_on_failure()])
-            .map_err(|e| e.to_string())?;
+            .map_err(msg)?;
     }
-    builder.commit_from_file(model).map_err(|e| e.to_string())
+    builder.commit_from_file(model).map_err(msg)
 }
 
 #[cfg(test)]

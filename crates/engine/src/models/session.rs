@@ -1,12 +1,20 @@
-//! One owned ONNX session behind a mutex (`Session::run` needs `&mut`), fed
-//! with padded integer batches, returning the first float output.
+//! Owned ONNX sessions (`Session::run` needs `&mut`), fed with padded integer
+//! batches, returning the first float output.
+//!
+//! A model is a small pool of sessions, each behind its own mutex. On a CPU,
+//! transformer inference at desktop batch sizes scales poorly across threads
+//! inside one run (many of DeBERTa's and BERT's operators are small or
+//! sequential), so running independent batches on one single-threaded session
+//! per physical core keeps every core busy. The measurements behind this are in
+//! docs/BENCHMARKS.md ("Reranker: runtime tuning").
 
-use super::runtime::open_session;
+use super::runtime::{open_session, SessionTuning};
 use super::ExecutionProvider;
 use crate::{Error, Result};
 use ort::session::Session;
 use ort::value::Tensor;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// A padded `[rows, cols]` batch of token ids with its attention mask.
@@ -20,7 +28,7 @@ pub(crate) struct Batch {
 
 impl Batch {
     /// Pads token sequences to the longest one, on the right or the left.
-    pub fn pad(seqs: &[(Vec<u32>, Vec<u32>)], pad_id: u32, left: bool) -> Batch {
+    pub fn pad(seqs: &[&(Vec<u32>, Vec<u32>)], pad_id: u32, left: bool) -> Batch {
         let rows = seqs.len();
         let cols = seqs
             .iter()
@@ -51,35 +59,62 @@ impl Batch {
     }
 }
 
+/// Groups sequences of the given lengths into batches: sorted by length, so
+/// padding stays small, and each batch bounded by `max_rows` and by
+/// `rows × cols² ≤ budget`. Attention memory grows with the square of the
+/// length, so long sequences go in small batches; this is what keeps the
+/// runtime's memory bounded over a whole indexing run. Returns indices into
+/// `lens`, shortest first.
+pub(crate) fn plan_batches(lens: &[usize], max_rows: usize, budget: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lens.len()).collect();
+    order.sort_by_key(|&i| lens[i]);
+    let mut out = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    for i in order {
+        let cols = lens[i].max(1);
+        let rows_after = cur.len() + 1;
+        if !cur.is_empty() && (rows_after > max_rows.max(1) || rows_after * cols * cols > budget) {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(i);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// A float output copied out of the session: its shape and row-major data.
 pub(crate) struct Output {
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
 }
 
-/// A loaded ONNX model.
+/// A loaded ONNX model: one or more sessions of the same file.
 pub(crate) struct OrtModel {
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
     inputs: Vec<String>,
     output: String,
     provider: ExecutionProvider,
+    next: AtomicUsize,
 }
 
 impl OrtModel {
-    /// Opens `path`, preferring the output named `want_output` when the model has it.
+    /// Opens `path` (`tuning.sessions` times), preferring the output named
+    /// `want_output` when the model has it.
     pub fn open(
         path: &Path,
         providers: &[ExecutionProvider],
-        intra_threads: Option<usize>,
+        tuning: &SessionTuning,
         want_output: &str,
     ) -> Result<OrtModel> {
-        let (session, provider) = open_session(path, providers, intra_threads)?;
-        let inputs: Vec<String> = session
+        let (first, provider) = open_session(path, providers, tuning)?;
+        let inputs: Vec<String> = first
             .inputs()
             .iter()
             .map(|i| i.name().to_string())
             .collect();
-        let outputs: Vec<String> = session
+        let outputs: Vec<String> = first
             .outputs()
             .iter()
             .map(|o| o.name().to_string())
@@ -101,11 +136,23 @@ impl OrtModel {
                 )));
             }
         }
+        // Accelerators get one session: the device parallelises inside it.
+        let count = if provider == ExecutionProvider::Cpu {
+            tuning.sessions.max(1)
+        } else {
+            1
+        };
+        let mut sessions = vec![Mutex::new(first)];
+        for _ in 1..count {
+            let (s, _) = open_session(path, &[provider], tuning)?;
+            sessions.push(Mutex::new(s));
+        }
         Ok(OrtModel {
-            session: Mutex::new(session),
+            sessions,
             inputs,
             output,
             provider,
+            next: AtomicUsize::new(0),
         })
     }
 
@@ -114,8 +161,110 @@ impl OrtModel {
         self.provider
     }
 
-    /// Runs one batch, feeding only the inputs the model declares.
+    /// Runs one small batch on every session, so none pays its first-run
+    /// set-up during a search.
+    pub fn warm_up(&self, make: impl Fn() -> Batch) -> Result<()> {
+        for s in &self.sessions {
+            let mut s = s
+                .lock()
+                .map_err(|_| Error::Bug("a model session panicked earlier".into()))?;
+            self.run_on(&mut s, make())?;
+        }
+        Ok(())
+    }
+
+    /// Runs one batch on whichever session is free (the next one in turn
+    /// when all are busy).
     pub fn run(&self, batch: Batch) -> Result<Output> {
+        let n = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            if let Ok(mut s) = self.sessions[(start + k) % n].try_lock() {
+                return self.run_on(&mut s, batch);
+            }
+        }
+        let mut s = self.sessions[start % n]
+            .lock()
+            .map_err(|_| Error::Bug("a model session panicked earlier".into()))?;
+        self.run_on(&mut s, batch)
+    }
+
+    /// Runs every batch, spread over the sessions, and returns the outputs in
+    /// order. `should_stop` is checked before each batch; when it says so the
+    /// remaining batches are dropped and [`Error::Cancelled`] returned.
+    pub fn run_all(
+        &self,
+        batches: Vec<Batch>,
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Vec<Output>> {
+        let workers = self.sessions.len().min(batches.len());
+        if workers <= 1 {
+            let mut out = Vec::with_capacity(batches.len());
+            for b in batches {
+                if should_stop() {
+                    return Err(Error::Cancelled);
+                }
+                out.push(self.run(b)?);
+            }
+            return Ok(out);
+        }
+        let total = batches.len();
+        let queue: Vec<Mutex<Option<Batch>>> =
+            batches.into_iter().map(|b| Mutex::new(Some(b))).collect();
+        let taken = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<Output>>>> =
+            (0..total).map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for w in 0..workers {
+                let (queue, taken, results) = (&queue, &taken, &results);
+                scope.spawn(move || {
+                    let Ok(mut session) = self.sessions[w].lock() else {
+                        return;
+                    };
+                    loop {
+                        let i = taken.fetch_add(1, Ordering::Relaxed);
+                        if i >= total {
+                            return;
+                        }
+                        let outcome = if should_stop() {
+                            Err(Error::Cancelled)
+                        } else {
+                            match queue[i].lock().ok().and_then(|mut q| q.take()) {
+                                Some(b) => self.run_on(&mut session, b),
+                                None => Err(Error::Bug("batch taken twice".into())),
+                            }
+                        };
+                        let failed = outcome.is_err();
+                        if let Ok(mut slot) = results[i].lock() {
+                            *slot = Some(outcome);
+                        }
+                        if failed {
+                            // Make the other workers stop taking batches too.
+                            taken.store(total, Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let mut out = Vec::with_capacity(total);
+        let mut cancelled = false;
+        for slot in results {
+            match slot.into_inner().ok().flatten() {
+                Some(Ok(o)) => out.push(o),
+                // A real failure wins over the cancellations it caused.
+                Some(Err(Error::Cancelled)) | None => cancelled = true,
+                Some(Err(e)) => return Err(e),
+            }
+        }
+        if cancelled {
+            return Err(Error::Cancelled);
+        }
+        Ok(out)
+    }
+
+    /// Feeds only the inputs the model declares.
+    fn run_on(&self, session: &mut Session, batch: Batch) -> Result<Output> {
         let shape = [batch.rows, batch.cols];
         let mut feeds: Vec<(String, ort::value::DynValue)> = Vec::with_capacity(self.inputs.len());
         let Batch {
@@ -137,10 +286,6 @@ impl OrtModel {
             let tensor = Tensor::from_array((shape, data)).map_err(model_err)?;
             feeds.push((name.clone(), tensor.into_dyn()));
         }
-        let mut session = self
-            .session
-            .lock()
-            .map_err(|_| Error::Bug("a model session panicked earlier".into()))?;
         let outputs = session.run(feeds).map_err(model_err)?;
         let value = outputs
             .get(&self.output)
@@ -163,14 +308,37 @@ mod tests {
 
     #[test]
     fn padding_goes_right_or_left_and_masks_follow() {
-        let seqs = vec![(vec![5, 6, 7], vec![0, 0, 1]), (vec![9], vec![])];
-        let r = Batch::pad(&seqs, 0, false);
+        let seqs = [(vec![5, 6, 7], vec![0, 0, 1]), (vec![9], vec![])];
+        let refs: Vec<_> = seqs.iter().collect();
+        let r = Batch::pad(&refs, 0, false);
         assert_eq!((r.rows, r.cols), (2, 3));
         assert_eq!(r.ids, vec![5, 6, 7, 9, 0, 0]);
         assert_eq!(r.mask, vec![1, 1, 1, 1, 0, 0]);
         assert_eq!(r.type_ids, vec![0, 0, 1, 0, 0, 0]);
-        let l = Batch::pad(&seqs, 2, true);
+        let l = Batch::pad(&refs, 2, true);
         assert_eq!(l.ids, vec![5, 6, 7, 2, 2, 9]);
         assert_eq!(l.mask, vec![1, 1, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn batches_are_sorted_by_length_and_bounded_by_rows_and_attention_budget() {
+        let lens = [500, 10, 12, 300, 11, 498, 13];
+        let plan = plan_batches(&lens, 3, 2 * 500 * 500);
+        // Every index exactly once.
+        let mut all: Vec<usize> = plan.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..lens.len()).collect::<Vec<_>>());
+        // Shortest first, and no batch mixes a 10-token and a 500-token text.
+        assert_eq!(plan[0], vec![1, 4, 2]);
+        for b in &plan {
+            let cols = b.iter().map(|&i| lens[i]).max().unwrap_or(0);
+            assert!(b.len() <= 3);
+            assert!(b.len() * cols * cols <= 2 * 500 * 500, "{b:?}");
+        }
+        // The two longest share a batch; a third 500-token row would not fit.
+        assert!(plan.iter().any(|b| b.contains(&0) && b.contains(&5)));
+        assert!(plan_batches(&[], 4, 100).is_empty());
+        // A single row longer than the budget still gets its own batch.
+        assert_eq!(plan_batches(&[1000], 4, 10), vec![vec![0]]);
     }
 }

@@ -3,10 +3,14 @@
 
 mod fuse;
 mod group;
+mod rerank;
 mod run;
+pub mod window;
 
 pub use fuse::{fuse, Candidate, RRF_K};
 pub use group::group_by_file;
+pub use rerank::{rerank_candidates, RerankCache};
+pub use run::SearchStage;
 
 use crate::extract::Location;
 use crate::kind::FileKind;
@@ -89,10 +93,18 @@ pub struct SearchRequest {
     pub mode: Mode,
     /// Candidates taken from each retriever.
     pub candidates: usize,
-    /// Rerank the top fused passages with the cross-encoder, when one is loaded.
+    /// Rerank the top fused files with the cross-encoder, when one is loaded.
     pub rerank: bool,
-    /// How many fused passages the reranker sees.
+    /// How many files the reranker reads (each through its best one or two
+    /// passages): the full depth.
     pub rerank_top: usize,
+    /// Files reranked first, and shown, before the rest of the depth follows
+    /// (progressive search).
+    pub rerank_first: usize,
+    /// Tokens of one (query, passage window) pair the reranker reads; `None`:
+    /// [`window::CPU_WINDOW_TOKENS`] on a CPU, the model's whole window on an
+    /// accelerator.
+    pub rerank_window: Option<usize>,
     /// Reciprocal rank fusion's k.
     pub rrf_k: f32,
     /// Restrictions.
@@ -107,7 +119,9 @@ impl Default for SearchRequest {
             mode: Mode::Hybrid,
             candidates: 100,
             rerank: true,
-            rerank_top: 30,
+            rerank_top: 20,
+            rerank_first: 10,
+            rerank_window: None,
             rrf_k: RRF_K,
             filters: Filters::default(),
         }

@@ -1,18 +1,43 @@
 //! `Engine::search`: lexical + vector → fuse → rerank → group into files.
 
-use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest};
+use super::window::{focus_window, CPU_WINDOW_TOKENS};
+use super::{
+    fuse, group_by_file, rerank_candidates, Candidate, Hit, Mode, ScoreDetails, SearchRequest,
+};
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
+use crate::models::Reranker;
 use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Longest snippet shown for a hit, in bytes.
 const SNIPPET_CHARS: usize = 240;
 
-/// Passages per reranker call. Small, so a search overtaken by a newer
-/// keystroke stops within a fraction of a second instead of after the whole
-/// top 30.
-const RERANK_BATCH: usize = 4;
+/// Passages the reranker reads per file: its best, and its second best when
+/// that one ranks high too.
+const RERANK_PER_FILE: usize = 2;
+
+/// How far a progressive search has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchStage {
+    /// Retrieved and fused; the reranker has not spoken yet.
+    Fused,
+    /// The first files are reranked; the rest of the depth follows.
+    Partial,
+    /// The final answer.
+    Done,
+}
+
+/// What the reranker reads of one search: the query, the terms BM25 matched
+/// and the window size.
+struct RerankInput<'a> {
+    reranker: &'a dyn Reranker,
+    query: &'a str,
+    terms: Vec<String>,
+    window: usize,
+}
 
 impl Engine {
     /// Answers a query with files, best first.
@@ -21,12 +46,26 @@ impl Engine {
     }
 
     /// Like [`Engine::search`], but gives up with [`Error::Cancelled`] as
-    /// soon as `should_stop` says so (checked between reranker batches, where
+    /// soon as `should_stop` says so (checked between reranker runs, where
     /// nearly all the time goes).
     pub fn search_cancellable(
         &self,
         req: &SearchRequest,
-        should_stop: &dyn Fn() -> bool,
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Vec<Hit>> {
+        self.search_progressive(req, &mut |_, _| {}, should_stop)
+    }
+
+    /// A search that shows its work as it goes: `on_stage` receives the fused
+    /// files at once ([`SearchStage::Fused`]), then the order with the first
+    /// `rerank_first` files reranked ([`SearchStage::Partial`]), then the
+    /// final answer ([`SearchStage::Done`]), which is also returned. Retrieval
+    /// runs once. Without reranking only `Done` is reported.
+    pub fn search_progressive(
+        &self,
+        req: &SearchRequest,
+        on_stage: &mut dyn FnMut(SearchStage, &[Hit]),
+        should_stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Vec<Hit>> {
         let query = req.query.trim();
         if query.is_empty() {
@@ -80,11 +119,138 @@ impl Engine {
                 c.fused = c.bm25_score.unwrap_or(c.fused);
             }
         }
-        if req.rerank {
-            self.rerank(query, &mut fused, &passages, req.rerank_top, should_stop)?;
+        let file_of = |p: i64| passages.get(&p).map(|s| s.file_id);
+        let ranked = |fused: &[Candidate]| -> Result<Vec<Hit>> {
+            let files = group_by_file(fused, file_of);
+            self.hits(query, files.into_iter().take(req.limit), &passages)
+        };
+        let reranker = if req.rerank { self.reranker() } else { None };
+        let groups = rerank_candidates(&fused, file_of, req.rerank_top, RERANK_PER_FILE);
+        let Some(reranker) = reranker.filter(|_| !groups.is_empty()) else {
+            let hits = ranked(&fused)?;
+            on_stage(SearchStage::Done, &hits);
+            return Ok(hits);
+        };
+        on_stage(SearchStage::Fused, &ranked(&fused)?);
+
+        let _s = tracing::debug_span!(target: "search::rerank", "rerank", files = groups.len())
+            .entered();
+        let window = req
+            .rerank_window
+            .unwrap_or(if reranker.provider() == "cpu" {
+                CPU_WINDOW_TOKENS
+            } else {
+                reranker.max_length()
+            })
+            .min(reranker.max_length());
+        let input = RerankInput {
+            reranker: reranker.as_ref(),
+            query,
+            terms: self.lexical.query_terms(query),
+            window,
+        };
+        let first = match req.rerank_first {
+            0 => groups.len(),
+            n => n.min(groups.len()),
+        };
+        let (head, tail) = groups.split_at(first);
+        self.rerank(&input, &mut fused, head.concat(), &passages, should_stop)?;
+        if !tail.is_empty() {
+            on_stage(SearchStage::Partial, &ranked(&fused)?);
+            self.rerank(&input, &mut fused, tail.concat(), &passages, should_stop)?;
         }
-        let files = group_by_file(&fused, |p| passages.get(&p).map(|s| s.file_id));
-        self.hits(query, files.into_iter().take(req.limit), &passages)
+        let hits = ranked(&fused)?;
+        on_stage(SearchStage::Done, &hits);
+        Ok(hits)
+    }
+
+    /// Scores `fused[i]` for each `i` in `picked` with the cross-encoder,
+    /// reading each passage's query-focused window; cached scores are reused.
+    fn rerank(
+        &self,
+        input: &RerankInput<'_>,
+        fused: &mut [Candidate],
+        picked: Vec<usize>,
+        passages: &HashMap<i64, StoredPassage>,
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<()> {
+        if should_stop() {
+            return Err(Error::Cancelled);
+        }
+        let model = input.reranker.id();
+        let ids: Vec<i64> = picked.iter().map(|&i| fused[i].passage_id).collect();
+        let mut scores = self
+            .rerank_cache
+            .get(model, input.query, input.window, &ids);
+        let todo: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !scores.contains_key(id))
+            .collect();
+        if !todo.is_empty() {
+            let budget = input
+                .window
+                .saturating_sub(input.reranker.query_tokens(input.query))
+                .max(16);
+            let windows: Vec<&str> = todo
+                .iter()
+                .filter_map(|id| passages.get(id))
+                .map(|p| self.window_of(input, &p.text, budget))
+                .collect();
+            let fresh = input
+                .reranker
+                .score_cancellable(input.query, &windows, should_stop)?;
+            let fresh: Vec<(i64, crate::models::RerankScore)> =
+                todo.iter().copied().zip(fresh).collect();
+            self.rerank_cache
+                .put(model, input.query, input.window, &fresh);
+            scores.extend(fresh);
+        }
+        for &i in &picked {
+            if let Some(s) = scores.get(&fused[i].passage_id) {
+                fused[i].rerank = Some(s.score);
+            }
+        }
+        Ok(())
+    }
+
+    /// The part of `text` the current reranker reads for `query` when one
+    /// (query, window) pair holds `window` tokens: what the search path
+    /// scores, for tests and for benchmarks that feed the same pairs to
+    /// another runtime.
+    pub fn rerank_window(&self, query: &str, text: &str, window: usize) -> Result<String> {
+        let reranker = self
+            .reranker()
+            .ok_or_else(|| Error::Input("no reranker is loaded".into()))?;
+        let query = query.trim();
+        let input = RerankInput {
+            reranker: reranker.as_ref(),
+            query,
+            terms: self.lexical.query_terms(query),
+            window,
+        };
+        let budget = window.saturating_sub(reranker.query_tokens(query)).max(16);
+        Ok(self.window_of(&input, text, budget).to_string())
+    }
+
+    /// The text of a passage, by id.
+    pub fn passage_text(&self, passage_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .catalog()?
+            .passages_by_id(&[passage_id])?
+            .remove(&passage_id)
+            .map(|p| p.text))
+    }
+
+    /// The part of `text` the reranker reads: `budget` of its tokens around
+    /// the query's terms.
+    fn window_of<'t>(&self, input: &RerankInput<'_>, text: &'t str, budget: usize) -> &'t str {
+        let Some(spans) = input.reranker.token_spans(text) else {
+            return text;
+        };
+        let matches = self.lexical.term_matches(text, &input.terms);
+        let (a, b) = focus_window(text, &spans, &matches, budget);
+        text.get(a..b).unwrap_or(text)
     }
 
     /// The `n` passages nearest the query embedding, filters applied.
@@ -124,37 +290,6 @@ impl Engine {
             }
         }
         Ok(out)
-    }
-
-    /// Scores the top `top` candidates with the cross-encoder, in place.
-    fn rerank(
-        &self,
-        query: &str,
-        fused: &mut [Candidate],
-        passages: &HashMap<i64, StoredPassage>,
-        top: usize,
-        should_stop: &dyn Fn() -> bool,
-    ) -> Result<()> {
-        let Some(reranker) = self.reranker() else {
-            return Ok(());
-        };
-        let _s = tracing::debug_span!(target: "search::rerank", "rerank", n = top).entered();
-        let n = top.min(fused.len());
-        for batch in fused[..n].chunks_mut(RERANK_BATCH) {
-            if should_stop() {
-                return Err(Error::Cancelled);
-            }
-            // Every fused candidate has a passage (stale ones were dropped).
-            let texts: Vec<&str> = batch
-                .iter()
-                .filter_map(|c| passages.get(&c.passage_id).map(|p| p.text.as_str()))
-                .collect();
-            let scores = reranker.score(query, &texts)?;
-            for (c, s) in batch.iter_mut().zip(scores) {
-                c.rerank = Some(s.score);
-            }
-        }
-        Ok(())
     }
 
     fn hits(
