@@ -21,8 +21,12 @@ pub struct Settings {
     pub provider: String,
     /// Rerank the top fused results.
     pub rerank_enabled: bool,
-    /// How many fused passages the reranker sees.
+    /// How many files the reranker reads (the first 10 are shown reranked
+    /// first, the rest follow).
     pub rerank_candidates: u32,
+    /// Tokens of each (query, passage window) pair the reranker reads; 0:
+    /// automatic (192 on a CPU, the model's 512 on an accelerator).
+    pub rerank_window: u32,
     /// Global shortcut that shows the window, as a Tauri accelerator.
     pub shortcut: String,
     /// Launch at login, hidden in the tray.
@@ -37,7 +41,8 @@ impl Default for Settings {
             reranker: DEFAULT_RERANKER.into(),
             provider: "auto".into(),
             rerank_enabled: true,
-            rerank_candidates: 30,
+            rerank_candidates: 20,
+            rerank_window: 0,
             shortcut: "CommandOrControl+Shift+Space".into(),
             start_hidden_at_login: false,
         }
@@ -88,6 +93,9 @@ impl Settings {
             self.reranker = DEFAULT_RERANKER.into();
         }
         self.rerank_candidates = self.rerank_candidates.clamp(5, 200);
+        if self.rerank_window != 0 {
+            self.rerank_window = self.rerank_window.clamp(64, 512);
+        }
         self.exclusions.retain(|e| !e.trim().is_empty());
         let mut seen = std::collections::HashSet::new();
         self.folders.retain(|f| seen.insert(f.clone()));

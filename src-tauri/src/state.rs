@@ -114,6 +114,7 @@ impl AppState {
             mode: args.mode,
             rerank: args.rerank && settings.rerank_enabled,
             rerank_top: settings.rerank_candidates as usize,
+            rerank_window: (settings.rerank_window > 0).then_some(settings.rerank_window as usize),
             filters: Filters {
                 kinds,
                 folder: args.folder,

@@ -116,6 +116,8 @@ export interface Settings {
   provider: string;
   rerank_enabled: boolean;
   rerank_candidates: number;
+  /** Tokens of each (query, window) pair the reranker reads; 0 = automatic. */
+  rerank_window: number;
   shortcut: string;
   start_hidden_at_login: boolean;
 }

@@ -247,12 +247,27 @@ export class SettingsPanel {
       const v = Math.round(Number(cand.value));
       if (Number.isFinite(v) && v >= 5 && v <= 200) void this.save((n) => (n.rerank_candidates = v));
     });
+    // What the reranker reads of each file: a window around the matches.
+    // Shorter is faster; the whole 512-token window reads most context.
+    const win = h("select", { id: "rerank-window" });
+    for (const [v, label] of [
+      [0, "Automatic (192 on a CPU, 512 on a GPU)"],
+      [128, "128 tokens (fastest)"],
+      [192, "192 tokens"],
+      [256, "256 tokens"],
+      [384, "384 tokens"],
+      [512, "512 tokens (most context)"],
+    ] as const) {
+      win.append(h("option", { value: String(v), selected: s.rerank_window === v }, label));
+    }
+    win.addEventListener("change", () => void this.save((n) => (n.rerank_window = Number(win.value))));
     return h(
       "section",
       {},
       h("h2", {}, "Reranking"),
       h("div", { class: "row" }, h("label", { for: "rerank-enabled" }, "Rerank the top results with a cross-encoder"), on),
-      h("div", { class: "row" }, h("label", { for: "rerank-candidates" }, "Candidates to rerank"), cand),
+      h("div", { class: "row" }, h("label", { for: "rerank-candidates" }, "Files to rerank"), cand),
+      h("div", { class: "row" }, h("label", { for: "rerank-window" }, "Text read per file"), win),
     );
   }
 
