@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index fuzz build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app fuzz build clean-cache
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -90,3 +90,14 @@ fuzz:
 
 clean-cache:
 	rm -rf .cache
+
+# Neural search speed and its quality guards on SciFact, in one quiet run:
+# GEMM peaks, embedding throughput against Python onnxruntime, NDCG@10 int8 vs
+# fp32, the reranker on the search path's own pairs against Python, and
+# `crumb search` latency with reranking. Run nothing else meanwhile.
+bench-neural: setup
+	scripts/bench-neural.sh
+
+# Keystroke-to-paint latency in the real window (SciFact, MiniLM, xsmall-v1 architecture).
+bench-app: setup
+	scripts/bench-app.sh

@@ -53,8 +53,10 @@ def main():
     ap.add_argument("--modes", default="bm25")
     ap.add_argument("--embedder", default="none")
     ap.add_argument("--reranker", default="none")
-    ap.add_argument("--rerank-top", default="30")
+    ap.add_argument("--rerank-top", default="20", help="files the reranker reads")
     ap.add_argument("--rrf-k", default="5")
+    ap.add_argument("--rerank-window", default=None, help="tokens per (query, window) pair")
+    ap.add_argument("--embedder-variant", default="auto", help="auto, fp32 or int8")
     ap.add_argument("--candidates", default="100")
     ap.add_argument("--work", default=str(ROOT / ".cache/bench/scifact"))
     ap.add_argument("--crumb", default=str(ROOT / "target/release/crumb"))
@@ -69,7 +71,8 @@ def main():
     data = work / f"data-{Path(a.embedder).name}"
     t0 = time.time()
     subprocess.run([a.crumb, "--data-dir", str(data), "index", str(work / "docs"),
-                    "--embedder", a.embedder], check=True, stdout=subprocess.DEVNULL)
+                    "--embedder", a.embedder, "--embedder-variant", a.embedder_variant],
+                   check=True, stdout=subprocess.DEVNULL)
     t_index = time.time() - t0
 
     qrels = load_qrels(a.split)
@@ -91,7 +94,9 @@ def main():
         out = subprocess.run(
             [a.crumb, "--data-dir", str(data), "search", "--queries", str(qfile), "--limit", "10",
              "--mode", mode, "--embedder", a.embedder, "--reranker", a.reranker,
-             "--rerank-top", a.rerank_top, "--rrf-k", a.rrf_k, "--candidates", a.candidates],
+             "--rerank-top", a.rerank_top, "--rrf-k", a.rrf_k, "--candidates", a.candidates,
+             "--embedder-variant", a.embedder_variant]
+            + (["--rerank-window", a.rerank_window] if a.rerank_window else []),
             check=True, capture_output=True, text=True).stdout
         elapsed = time.time() - t0
         scores = []

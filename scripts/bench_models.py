@@ -3,9 +3,11 @@
 same thread count through Python onnxruntime + HF tokenizers, for comparison with Crumb.
 
   bench_models.py passages CORPUS.jsonl OUT N          build N passages of >=256 tokens
-  bench_models.py embed MODEL_DIR PASSAGES fp32|int8 THREADS BATCH ROUNDS
+  bench_models.py embed MODEL_DIR PASSAGES fp32|int8 THREADS BATCH ROUNDS [MAX_TOKENS]
   bench_models.py rerank MODEL_DIR PASSAGES THREADS TOP ROUNDS [MAX_TOKENS]
+  bench_models.py rerank-pairs MODEL_DIR PAIRS.jsonl THREADS ROUNDS   the pairs Crumb's search scores
   bench_models.py sgemm THREADS                        attainable fp32 FLOP/s (numpy sgemm)
+  bench_models.py igemm THREADS                        attainable u8*s8 int8 OP/s (onnxruntime MatMulInteger)
 """
 import json, os, sys, time
 
@@ -36,15 +38,15 @@ def session(path, threads):
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
-def embed(model_dir, pfile, variant, threads, batch, rounds):
+def embed(model_dir, pfile, variant, threads, batch, rounds, max_tokens=256):
     import numpy as np
     from tokenizers import Tokenizer
-    onnx = os.path.join(model_dir, "onnx", "model.onnx" if variant == "fp32" else "model_int8.onnx")
+    onnx = os.path.join(model_dir, "onnx", {"fp32": "model.onnx", "int8": "model_quantized.onnx"}.get(variant, variant))
     sess = session(onnx, threads)
     names = [i.name for i in sess.get_inputs()]
     tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
     tok.no_padding()
-    tok.enable_truncation(256)
+    tok.enable_truncation(max_tokens)
     texts = [l for l in open(pfile).read().splitlines() if l.strip()]
 
     def run(texts):
@@ -114,6 +116,76 @@ def rerank(model_dir, pfile, threads, top, rounds, max_tokens=512):
                       "min_ms": round(ms[0], 1)}))
 
 
+def rerank_pairs(model_dir, pfile, threads, rounds):
+    """Scores each query's pairs (written by `bench_rerank pairs`) the way a
+    Python client does: one padded batch per query, the model's 512-token cap."""
+    import numpy as np
+    from tokenizers import Tokenizer
+    onnx = os.path.join(model_dir, "onnx", "model_quantized.onnx")
+    sess = session(onnx, threads)
+    names = [i.name for i in sess.get_inputs()]
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(512)
+    queries = [json.loads(l) for l in open(pfile) if l.strip()]
+
+    def run(q, ps):
+        encs = tok.encode_batch([(q, p) for p in ps])
+        L = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), L), np.int64)
+        mask = np.zeros((len(encs), L), np.int64)
+        for r, e in enumerate(encs):
+            ids[r, :len(e.ids)] = e.ids
+            mask[r, :len(e.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return sess.run(["logits"], {k: v for k, v in feeds.items() if k in names})[0], sum(len(e.ids) for e in encs)
+
+    run(queries[0]["query"], queries[0]["passages"])
+    ms, tokens = [], 0
+    for _ in range(rounds):
+        for d in queries:
+            t = time.perf_counter()
+            _, n = run(d["query"], d["passages"])
+            ms.append((time.perf_counter() - t) * 1000)
+            tokens += n
+    ms.sort()
+    pct = lambda p: ms[int(round((len(ms) - 1) * p))]
+    print(json.dumps({"impl": "python-onnxruntime", "threads": threads, "queries": len(queries), "rounds": rounds,
+                      "p50_ms": round(pct(0.5), 1), "p95_ms": round(pct(0.95), 1),
+                      "mean_ms": round(sum(ms) / len(ms), 1),
+                      "real_tokens_per_query": round(tokens / len(ms), 1)}))
+
+
+def igemm(threads):
+    """u8 x s8 GEMM throughput of onnxruntime's MatMulInteger (the kernel the
+    dynamic-int8 models run), 2*M*N*K ops per product."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+    import onnxruntime as ort
+    m, k, n = 512, 1536, 384  # a transformer FFN's shape at a 512-token batch
+    a = helper.make_tensor_value_info("a", TensorProto.UINT8, [m, k])
+    b = helper.make_tensor_value_info("b", TensorProto.INT8, [k, n])
+    y = helper.make_tensor_value_info("y", TensorProto.INT32, [m, n])
+    g = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "g", [a, b], [y])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    av = np.random.randint(0, 255, (m, k), dtype=np.uint8)
+    bv = np.random.randint(-127, 127, (k, n), dtype=np.int8)
+    for _ in range(5):
+        sess.run(None, {"a": av, "b": bv})
+    best = 1e9
+    for _ in range(7):
+        t = time.perf_counter()
+        for _ in range(20):
+            sess.run(None, {"a": av, "b": bv})
+        best = min(best, (time.perf_counter() - t) / 20)
+    print(json.dumps({"probe": "onnxruntime MatMulInteger u8*s8", "threads": threads, "shape": [m, k, n],
+                      "gops": round(2 * m * n * k / best / 1e9, 1)}))
+
+
 def sgemm(threads):
     os.environ["OMP_NUM_THREADS"] = str(threads)
     import numpy as np
@@ -134,8 +206,12 @@ if __name__ == "__main__":
     if cmd == "passages":
         passages(a[0], a[1], int(a[2]))
     elif cmd == "embed":
-        embed(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]))
+        embed(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]), *(int(x) for x in a[6:7]))
     elif cmd == "rerank":
         rerank(a[0], a[1], int(a[2]), int(a[3]), int(a[4]), *(int(x) for x in a[5:6]))
+    elif cmd == "rerank-pairs":
+        rerank_pairs(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "igemm":
+        igemm(int(sys.argv[2]))
     elif cmd == "sgemm":
         sgemm(int(a[0]))

@@ -23,6 +23,8 @@ const cli = resolve(process.env.CRUMB_CLI ?? join(target, "debug/crumb"));
 const shared = resolve(process.env.CRUMB_SHARED ?? join(root, "../shared"));
 const reranker = resolve(process.env.CRUMB_BENCH_RERANKER ?? join(shared, "models/mxbai-rerank-xsmall-v1-arch-random"));
 const nQueries = Number(process.env.CRUMB_BENCH_QUERIES ?? 40);
+// The index is built with this embedder, so the app searches hybrid and loads it.
+const embedder = process.env.CRUMB_BENCH_EMBEDDER ?? join(root, ".cache/models/minilm");
 const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +42,7 @@ const text = new Map(readFileSync(join(shared, "datasets/scifact/queries.jsonl")
 const queries = [...new Set(testIds)].slice(0, nQueries).map((id) => text.get(id));
 
 const t0 = Date.now();
-execFileSync(cli, ["--data-dir", dataDir, "index", corpus], { stdio: "inherit" });
+execFileSync(cli, ["--data-dir", dataDir, "index", corpus, "--embedder", embedder, "--reranker", "none"], { stdio: "inherit" });
 console.log(`indexed with the CLI in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const haveReranker = existsSync(join(reranker, "config.json"));
 if (haveReranker) cpSync(reranker, join(dataDir, "models/mxbai-rerank-xsmall-v1"), { recursive: true });
@@ -50,6 +52,7 @@ const driver = spawn("tauri-driver", ["--port", String(port)], { env, stdio: "ig
 const wd = new WebDriver(`http://127.0.0.1:${port}`);
 const firsts = [];
 const reranked = [];
+const finals = [];
 try {
   await wd.until("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 15000, 200);
   await wd.start(app);
@@ -67,6 +70,7 @@ try {
     if (i === 0) continue; // warm-up: first query loads caches and sessions
     if (t?.firstPaintMs != null) firsts.push(t.firstPaintMs);
     if (t?.rerankedPaintMs != null) reranked.push(t.rerankedPaintMs);
+    if (t?.finalPaintMs != null) finals.push(t.finalPaintMs);
   }
 } finally {
   await wd.stop();
@@ -83,7 +87,9 @@ const out = {
   queries: firsts.length,
   reranker: haveReranker ? reranker : null,
   first_paint_ms: { p50: pct(firsts, 50), p95: pct(firsts, 95) },
-  reranked_paint_ms: { p50: pct(reranked, 50), p95: pct(reranked, 95) },
-  note: "from the last keystroke; includes the UI's 90 ms debounce",
+  embedder,
+  reranked_top10_paint_ms: { p50: pct(reranked, 50), p95: pct(reranked, 95) },
+  final_paint_ms: { p50: pct(finals, 50), p95: pct(finals, 95) },
+  note: "from the last keystroke; includes the UI's 40 ms debounce",
 };
 console.log(JSON.stringify(out, null, 2));

@@ -31,7 +31,9 @@ export class SearchController {
   constructor(
     private readonly run: Runner,
     private readonly view: SearchView,
-    private readonly debounceMs = 90,
+    // Short: a keyword search costs a few ms, and a newer keystroke cancels
+    // the work in flight, so waiting longer only delays the first paint.
+    private readonly debounceMs = 40,
   ) {}
 
   /** Schedules a search; `args()` is read when the debounce fires. */

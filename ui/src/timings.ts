@@ -5,8 +5,10 @@ export interface Timing {
   query: string;
   /** ms from the last keystroke to the fused results on screen. */
   firstPaintMs: number | null;
-  /** ms from the last keystroke to the reranked order on screen. */
+  /** ms from the last keystroke to the first reranked order on screen (the top files). */
   rerankedPaintMs: number | null;
+  /** ms from the last keystroke to the final order (the full rerank depth). */
+  finalPaintMs: number | null;
 }
 
 const MAX = 200;
@@ -34,11 +36,12 @@ export function painted(query: string, reranked: boolean): void {
   requestAnimationFrame(() => {
     const ms = performance.now() - start;
     if (!current || current.query !== query) {
-      current = { query, firstPaintMs: null, rerankedPaintMs: null };
+      current = { query, firstPaintMs: null, rerankedPaintMs: null, finalPaintMs: null };
       log.push(current);
       if (log.length > MAX) log.shift();
     }
-    if (reranked) current.rerankedPaintMs = ms;
-    else if (current.firstPaintMs === null) current.firstPaintMs = ms;
+    if (current.firstPaintMs === null) current.firstPaintMs = ms;
+    if (reranked && current.rerankedPaintMs === null) current.rerankedPaintMs = ms;
+    if (reranked) current.finalPaintMs = ms;
   });
 }

@@ -29,6 +29,11 @@ pub struct ModelArgs {
     /// Execution provider: auto, cpu, cuda, coreml or directml.
     #[arg(long, default_value = "auto")]
     pub provider: String,
+    /// Which ONNX file of the embedder to run: auto (dynamic int8 where the
+    /// CPU has fast int8, else fp32), fp32 or int8. Vectors are kept per
+    /// variant, so switching re-embeds.
+    #[arg(long, default_value = "auto", value_name = "auto|fp32|int8")]
+    pub embedder_variant: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use crumb_engine::models::manifest::KnownModel;
 use crumb_engine::models::{
     load_embedder_with, load_reranker_with, resolve_model, ExecutionProvider, ModelOptions,
+    OnnxVariant,
 };
 use crumb_engine::progress::{CancelFlag, IndexingStep};
 use crumb_engine::{
@@ -215,6 +216,13 @@ pub(crate) fn load_models(
 ) -> Result<()> {
     let provider: ExecutionProvider = models.provider.parse()?;
     let opts = ModelOptions::new(provider);
+    let variant = match models.embedder_variant.as_str() {
+        "auto" => OnnxVariant::Auto,
+        "fp32" => OnnxVariant::Fp32,
+        "int8" => OnnxVariant::Int8,
+        other => bail!("unknown --embedder-variant {other:?}; use auto, fp32 or int8"),
+    };
+    let embed_opts = opts.clone().with_variant(variant);
     let embedder_dir = match models.embedder.as_deref() {
         _ if !need.embedder => None,
         Some("none") => None,
@@ -227,7 +235,7 @@ pub(crate) fn load_models(
     };
     if let Some(dir) = embedder_dir {
         runtime_for(data_dir);
-        let e = load_embedder_with(&dir, &opts)
+        let e = load_embedder_with(&dir, &embed_opts)
             .with_context(|| format!("load embedder {}", dir.display()))?;
         tracing::info!(target: "cli", model = e.id(), provider = %e.provider(), "embedder loaded");
         engine.set_embedder(Some(Arc::from(e)));
