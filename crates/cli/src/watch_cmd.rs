@@ -63,6 +63,7 @@ pub fn run(data_dir: &Path, paths: &[PathBuf], args: &WatchArgs) -> Result<ExitC
         embedder: args.embedder.clone(),
         reranker: Some("none".into()),
         provider: args.provider.clone(),
+        embedder_variant: "auto".into(),
     };
     crate::run::load_models(&engine, &models, data_dir, crate::run::Need::EMBEDDER)?;
     install_signal_handlers();
