@@ -31,8 +31,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import onnx, onnxrunt
   "$venv/bin/pip" install -q ${wheel:-onnxruntime==1.32.0} numpy tokenizers onnx
 fi
 py="$venv/bin/python"
-cargo build -q --release -p crumb-cli
-cargo build -q --release -p crumb-engine --example bench_rerank
+# One invocation, so the engine is built once with the features both need.
+cargo build -q --release -p crumb-cli -p crumb-engine --bin crumb --example bench_rerank
 crumb="$CARGO_TARGET_DIR/release/crumb"
 bench="$CARGO_TARGET_DIR/release/examples/bench_rerank"
 
