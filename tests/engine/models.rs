@@ -373,3 +373,150 @@ fn a_missing_onnx_runtime_is_reported_with_how_to_install_it() {
         "{err}"
     );
 }
+
+/// The causal-LM export of a v2 reranker: a tiny random Qwen2 decoder over
+/// the real Qwen vocabulary, built by `scripts/make-tiny-qwen2-causal.py`.
+/// The repository keeps its small files; the real Qwen `tokenizer.json`
+/// (11 MB) comes from `../shared/models/tiny-qwen2-rerank`, and the two are
+/// put together once per test run in a model folder under target/tmp.
+fn causal_qwen_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let fixture = crate::support::repo_root().join("tests/fixtures/models/tiny-qwen2-causal");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiny-qwen2-causal");
+        std::fs::create_dir_all(dir.join("onnx")).expect("mkdir");
+        for f in [
+            "config.json",
+            "tokenizer_config.json",
+            "expected_logits.json",
+            "onnx/model.onnx",
+            "onnx/model_with_past.onnx",
+        ] {
+            std::fs::copy(fixture.join(f), dir.join(f)).expect("copy fixture");
+        }
+        let tokenizer = shared_models().join("tiny-qwen2-rerank/tokenizer.json");
+        if tokenizer.is_file() {
+            std::fs::copy(&tokenizer, dir.join("tokenizer.json")).expect("copy tokenizer");
+        }
+        dir
+    })
+    .clone()
+}
+
+/// The fixture's (query, document) pairs, their prompt ids and their
+/// reference logit("1") − logit("0").
+struct CausalExpected {
+    pairs: Vec<(String, String)>,
+    ids: Vec<Vec<u32>>,
+    want: Vec<f32>,
+}
+
+fn causal_expected() -> CausalExpected {
+    let expected = json(&causal_qwen_dir().join("expected_logits.json"));
+    let pairs = expected["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .map(|p| {
+            let s = |i: usize| p[i].as_str().expect("text").to_string();
+            (s(0), s(1))
+        })
+        .collect();
+    let ids = expected["input_ids"]
+        .as_array()
+        .expect("input_ids")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("ids")
+                .iter()
+                .map(|x| x.as_u64().expect("id") as u32)
+                .collect()
+        })
+        .collect();
+    CausalExpected {
+        pairs,
+        ids,
+        want: f32s(&expected["logits"]),
+    }
+}
+
+#[test]
+fn v2_causal_lm_reproduces_reference_logits_one_pair_at_a_time() {
+    let dir = causal_qwen_dir();
+    if !have(&dir.join("tokenizer.json")) {
+        return;
+    }
+    let CausalExpected { pairs, ids, want } = causal_expected();
+    let r = OnnxReranker::load(&dir, &ModelOptions::new(CPU)).expect("load causal reranker");
+    assert_eq!(r.kind(), RerankKind::QwenV2);
+    for (((q, p), ids), want) in pairs.iter().zip(&ids).zip(&want) {
+        assert_eq!(
+            &r.tokenize_pair(q, p).expect("tokenize"),
+            ids,
+            "{q:?} / {p:?}"
+        );
+        let got = crumb_engine::models::Reranker::score(&r, q, &[p.as_str()]).expect("score");
+        assert!(
+            (got[0].logit - want).abs() < 1e-3,
+            "{q:?} / {p:?}: {} vs {want}",
+            got[0].logit
+        );
+    }
+}
+
+#[test]
+fn v2_causal_lm_reproduces_reference_logits_in_a_left_padded_batch() {
+    let dir = causal_qwen_dir();
+    if !have(&dir.join("tokenizer.json")) {
+        return;
+    }
+    let CausalExpected { pairs, ids, want } = causal_expected();
+    let r = OnnxReranker::load(&dir, &ModelOptions::new(CPU)).expect("load causal reranker");
+    let mut queries: Vec<&str> = pairs.iter().map(|(q, _)| q.as_str()).collect();
+    queries.dedup();
+    let mut padded = 0;
+    for query in queries {
+        let rows: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].0 == query).collect();
+        let passages: Vec<&str> = rows.iter().map(|&i| pairs[i].1.as_str()).collect();
+        // All of a query's passages in one left-padded run, and through the
+        // trait, whatever batches the reranker makes of them.
+        let one_run = r.score_padded(query, &passages).expect("score in one run");
+        let scored = crumb_engine::models::Reranker::score(&r, query, &passages).expect("score");
+        for ((&i, a), b) in rows.iter().zip(&one_run).zip(&scored) {
+            for (how, got) in [("one padded run", *a), ("score", b.logit)] {
+                assert!(
+                    (got - want[i]).abs() < 1e-3,
+                    "{query:?} / {:?}, {how} of {}: {got} vs {}",
+                    pairs[i].1,
+                    rows.len(),
+                    want[i]
+                );
+            }
+        }
+        let lengths: std::collections::BTreeSet<usize> =
+            rows.iter().map(|&i| ids[i].len()).collect();
+        if lengths.len() > 1 {
+            padded += rows.len();
+        }
+    }
+    // The fixture must give one query prompts of different lengths, or
+    // nothing here was padded.
+    assert!(padded >= 3, "no padded batch was scored");
+}
+
+#[test]
+fn a_v2_export_with_a_kv_cache_is_refused_naming_the_input() {
+    let dir = causal_qwen_dir();
+    if !have(&dir.join("onnx/model_with_past.onnx")) {
+        return;
+    }
+    let opts =
+        ModelOptions::new(CPU).with_variant(OnnxVariant::File("model_with_past.onnx".into()));
+    let err = match OnnxReranker::load(&dir, &opts) {
+        Ok(_) => panic!("a model needing past_key_values inputs was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("\"past_key_values.0.key\""), "{err}");
+    assert!(err.contains("model_with_past.onnx"), "{err}");
+}

@@ -72,17 +72,9 @@ impl V2Prompt {
         Ok((out, types))
     }
 
-    /// logit("1") − logit("0") from one position's vocabulary logits: the
-    /// causal-LM form of the score.
-    pub fn yes_minus_no(&self, logits: &[f32]) -> Result<f32> {
-        match (self.yes, self.no) {
-            (Some(y), Some(n)) => match (logits.get(y as usize), logits.get(n as usize)) {
-                (Some(a), Some(b)) => Ok(a - b),
-                _ => Err(Error::Model(
-                    "vocabulary logits shorter than the tokenizer".into(),
-                )),
-            },
-            _ => Err(Error::Model("tokenizer has no \"1\"/\"0\" tokens".into())),
-        }
+    /// The vocabulary columns of "1" and "0", in that order: a causal LM's
+    /// score is logit("1") − logit("0") at the last position.
+    pub fn yes_no(&self) -> Option<Vec<usize>> {
+        Some(vec![self.yes? as usize, self.no? as usize])
     }
 }

@@ -2,8 +2,9 @@
 //! `config.json`'s `model_type`:
 //! - `deberta-v2` (mxbai-rerank-*-v1): (query, passage) pairs through the
 //!   tokenizer's pair template, truncated longest-first, one logit;
-//! - `qwen2` (mxbai-rerank-*-v2): mixedbread's chat prompt, left padding, the
-//!   logit of the last token (see [`super::prompt`]).
+//! - `qwen2` (mxbai-rerank-*-v2): mixedbread's chat prompt, left padding, and
+//!   at the last token either the one logit of a sequence-classifier export
+//!   or logit("1") − logit("0") of the causal-LM export (see [`super::prompt`]).
 
 use super::folder::ModelFolder;
 use super::prompt::V2Prompt;
@@ -70,7 +71,7 @@ impl OnnxReranker {
         let folder = ModelFolder::open(dir)?;
         let kind = RerankKind::from_model_type(folder.model_type())?;
         let onnx = folder.onnx_file(&opts.variant, opts.wants_accelerator())?;
-        let model = OrtModel::open(&onnx, &opts.providers, &opts.tuning(), "logits")?;
+        let mut model = OrtModel::open(&onnx, &opts.providers, &opts.tuning(), "logits")?;
         let mut tokenizer = folder.tokenizer()?;
         let plain = tokenizer.clone();
         let cap = match kind {
@@ -97,6 +98,9 @@ impl OnnxReranker {
         } else {
             opts.batch_size.max(1)
         };
+        if let Some(yes_no) = prompt.as_ref().and_then(V2Prompt::yes_no) {
+            model = model.last_position_only(yes_no);
+        }
         let reranker = OnnxReranker {
             id: folder.model_id(&onnx),
             kind,
@@ -152,25 +156,37 @@ impl OnnxReranker {
         }
     }
 
+    /// Scores every passage against `query` in one padded model run,
+    /// whatever the batch size: for checking padding against a reference.
+    pub fn score_padded(&self, query: &str, passages: &[&str]) -> Result<Vec<f32>> {
+        let seqs = passages
+            .iter()
+            .map(|p| self.encode_pair(query, p))
+            .collect::<Result<Vec<_>>>()?;
+        let rows: Vec<_> = seqs.iter().collect();
+        let batch = Batch::pad(&rows, self.pad_id, self.kind == RerankKind::QwenV2);
+        let n = batch.rows;
+        let out = self.model.run(batch)?;
+        self.logits(n, out)
+    }
+
     /// Logits of one model run's output of `rows` pairs.
     fn logits(&self, rows: usize, out: super::session::Output) -> Result<Vec<f32>> {
         match out.shape.as_slice() {
             // A sequence classifier: one logit per row.
             [r, 1] if *r == rows => Ok(out.data),
             [r] if *r == rows => Ok(out.data),
-            // A causal LM head: logit("1") − logit("0") at the last position
-            // (left padding puts every row's last token there).
-            [r, s, v] if *r == rows => {
-                let prompt = self.prompt.as_ref().ok_or_else(|| {
-                    Error::Model("a language-model output needs the v2 prompt".into())
-                })?;
-                Ok((0..rows)
-                    .map(|i| {
-                        let last = &out.data[(i * s + s - 1) * v..(i * s + s) * v];
-                        prompt.yes_minus_no(last)
-                    })
-                    .collect::<Result<_>>()?)
+            // A causal LM head, which the session reduced to logit("1") and
+            // logit("0") at the last position (left padding puts every row's
+            // last token there): their difference.
+            [r, 1, 2]
+                if *r == rows && self.prompt.as_ref().and_then(V2Prompt::yes_no).is_some() =>
+            {
+                Ok(out.data.chunks_exact(2).map(|p| p[0] - p[1]).collect())
             }
+            [r, _, _] if *r == rows => Err(Error::Model(
+                "a language-model output needs the v2 prompt and \"1\"/\"0\" tokens".into(),
+            )),
             other => Err(Error::Model(format!(
                 "unexpected reranker output shape {other:?} for {rows} pairs"
             ))),

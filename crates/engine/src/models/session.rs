@@ -57,6 +57,26 @@ impl Batch {
         }
         b
     }
+
+    /// Position ids as Hugging Face builds them from a padded `[rows, cols]`
+    /// attention mask: the running count of real tokens minus one, and 1 on
+    /// padding. Causal exports (Qwen2) take them as an input; with left
+    /// padding a row's first real token must sit at position 0, not at its
+    /// column.
+    pub fn position_ids_of(mask: &[i64], cols: usize) -> Vec<i64> {
+        let mut out = vec![1; mask.len()];
+        let cols = cols.max(1);
+        for (mask, pos) in mask.chunks(cols).zip(out.chunks_mut(cols)) {
+            let mut seen = 0;
+            for (&m, p) in mask.iter().zip(pos) {
+                if m != 0 {
+                    *p = seen;
+                    seen += 1;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Groups sequences of the given lengths into batches: sorted by length, so
@@ -83,8 +103,17 @@ pub(crate) fn plan_batches(lens: &[usize], max_rows: usize, budget: usize) -> Ve
     }
     out
 }
+/// The inputs Crumb knows how to fill.
+const KNOWN_INPUTS: [&str; 4] = [
+    "input_ids",
+    "attention_mask",
+    "token_type_ids",
+    "position_ids",
+];
 
 /// A float output copied out of the session: its shape and row-major data.
+/// With [`OrtModel::last_position_only`], a `[batch, seq, vocab]` output
+/// comes out as `[batch, 1, columns]`: the chosen columns of the last position.
 pub(crate) struct Output {
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
@@ -97,6 +126,7 @@ pub(crate) struct OrtModel {
     output: String,
     provider: ExecutionProvider,
     next: AtomicUsize,
+    last_columns: Option<Vec<usize>>,
 }
 
 impl OrtModel {
@@ -125,16 +155,14 @@ impl OrtModel {
             .or_else(|| outputs.first())
             .cloned()
             .ok_or_else(|| Error::Model(format!("{} declares no outputs", path.display())))?;
-        for name in &inputs {
-            if !matches!(
-                name.as_str(),
-                "input_ids" | "attention_mask" | "token_type_ids"
-            ) {
-                return Err(Error::Model(format!(
-                    "{} needs input {name:?}, which Crumb does not provide",
-                    path.display()
-                )));
-            }
+        // An export with a key/value cache (`past_key_values.*`) or any other
+        // extra input cannot be fed correctly: name it, at load.
+        if let Some(name) = inputs.iter().find(|n| !KNOWN_INPUTS.contains(&n.as_str())) {
+            return Err(Error::Model(format!(
+                "{} needs input {name:?}, which Crumb does not provide (it feeds {})",
+                path.display(),
+                KNOWN_INPUTS.join(", ")
+            )));
         }
         // Accelerators get one session: the device parallelises inside it.
         let count = if provider == ExecutionProvider::Cpu {
@@ -153,7 +181,45 @@ impl OrtModel {
             output,
             provider,
             next: AtomicUsize::new(0),
+            last_columns: None,
         })
+    }
+
+    /// Copies only `columns` of the last position out of a `[batch, seq,
+    /// vocab]` output. A causal LM's logits are about 600 KB per token over
+    /// Qwen's vocabulary, and a reranker needs two numbers per row.
+    pub fn last_position_only(mut self, columns: Vec<usize>) -> Self {
+        self.last_columns = Some(columns);
+        self
+    }
+
+    /// The output as shape and data, reduced per [`Self::last_position_only`].
+    fn copy_out(&self, dims: Vec<usize>, data: &[f32]) -> Result<Output> {
+        match (&self.last_columns, dims.as_slice()) {
+            (Some(cols), &[rows, seq, vocab]) if seq > 0 => {
+                let mut picked = Vec::with_capacity(rows * cols.len());
+                for r in 0..rows {
+                    let last = (r * seq + seq - 1) * vocab;
+                    for &c in cols {
+                        let x = (c < vocab).then(|| data.get(last + c)).flatten();
+                        picked.push(*x.ok_or_else(|| {
+                            Error::Model(format!(
+                                "output {:?} {dims:?} has no column {c}",
+                                self.output
+                            ))
+                        })?);
+                    }
+                }
+                Ok(Output {
+                    shape: vec![rows, 1, cols.len()],
+                    data: picked,
+                })
+            }
+            _ => Ok(Output {
+                data: data.to_vec(),
+                shape: dims,
+            }),
+        }
     }
 
     /// The provider that actually runs the session.
@@ -273,6 +339,11 @@ impl OrtModel {
             type_ids,
             ..
         } = batch;
+        let mut positions = self
+            .inputs
+            .iter()
+            .any(|n| n == "position_ids")
+            .then(|| Batch::position_ids_of(&mask, shape[1]));
         let mut ids = Some(ids);
         let mut mask = Some(mask);
         let mut type_ids = Some(type_ids);
@@ -280,6 +351,7 @@ impl OrtModel {
             let data = match name.as_str() {
                 "input_ids" => ids.take(),
                 "attention_mask" => mask.take(),
+                "position_ids" => positions.take(),
                 _ => type_ids.take(),
             }
             .ok_or_else(|| Error::Bug(format!("input {name} fed twice")))?;
@@ -291,10 +363,7 @@ impl OrtModel {
             .get(&self.output)
             .ok_or_else(|| Error::Model(format!("model produced no {:?}", self.output)))?;
         let (dims, data) = value.try_extract_tensor::<f32>().map_err(model_err)?;
-        Ok(Output {
-            shape: dims.iter().map(|&d| d.max(0) as usize).collect(),
-            data: data.to_vec(),
-        })
+        self.copy_out(dims.iter().map(|&d| d.max(0) as usize).collect(), data)
     }
 }
 
@@ -340,5 +409,12 @@ mod tests {
         assert!(plan_batches(&[], 4, 100).is_empty());
         // A single row longer than the budget still gets its own batch.
         assert_eq!(plan_batches(&[1000], 4, 10), vec![vec![0]]);
+    fn position_ids_count_real_tokens_from_zero_as_hugging_face_does() {
+        // Row 0 left-padded by one, row 1 full, row 2 right-padded by two.
+        let mask = vec![0, 1, 1, 1, 1, 1, 1, 0, 0];
+        assert_eq!(
+            Batch::position_ids_of(&mask, 3),
+            vec![1, 0, 1, 0, 1, 2, 0, 1, 1]
+        );
     }
 }
