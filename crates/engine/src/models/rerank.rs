@@ -24,6 +24,9 @@ pub const V2_MAX_TOKENS: usize = 8192;
 /// unpadded single pairs spread best over the cores (docs/BENCHMARKS.md,
 /// "Reranker: runtime tuning"); an accelerator gets `ModelOptions::batch_size`.
 const CPU_ROWS: usize = 1;
+/// Most pairs per run of a causal (v2) export, whose full-vocabulary logits
+/// grow with rows × tokens.
+const V2_MAX_ROWS: usize = 4;
 /// Upper bound on `rows × cols²` of one batch (attention memory).
 const ATTENTION_BUDGET: usize = 1 << 20;
 
@@ -210,7 +213,14 @@ impl Reranker for OnnxReranker {
             .map(|p| self.encode_pair(query, p))
             .collect::<Result<Vec<_>>>()?;
         let lens: Vec<usize> = seqs.iter().map(|s| s.0.len()).collect();
-        let plan = plan_batches(&lens, self.batch_size, ATTENTION_BUDGET);
+        // A causal export computes `[rows, cols, vocab]` logits (about 600 KB
+        // per token for Qwen's vocabulary) before Crumb reads two of them, so
+        // v2 batches stay small whatever the accelerator allows.
+        let rows = match self.kind {
+            RerankKind::QwenV2 => self.batch_size.min(V2_MAX_ROWS),
+            RerankKind::CrossEncoderV1 => self.batch_size,
+        };
+        let plan = plan_batches(&lens, rows, ATTENTION_BUDGET);
         let left = self.kind == RerankKind::QwenV2;
         let batches: Vec<Batch> = plan
             .iter()
