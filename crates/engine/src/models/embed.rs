@@ -15,10 +15,11 @@ pub const EMBED_MAX_TOKENS: usize = 512;
 
 /// Upper bound on `rows × cols²` of one embedder batch. Attention memory grows
 /// with the square of the length: 32 rows of 512 tokens made ONNX Runtime's
-/// arena grow past 2 GB while indexing; this bound (2 rows of 512, 8 of 256,
-/// 32 of 128) kept a SciFact run near 300 MB, and was no slower
-/// (docs/BENCHMARKS.md, "Embedding memory").
-const ATTENTION_BUDGET: usize = 1 << 19;
+/// arena grow past 2 GB while indexing. With one session per core running
+/// side by side, 2^19 (2 rows of 512) still peaked at 632 MB for
+/// `crumb index` on SciFact; this bound (1 row of 512, 4 of 256, 16 of 128)
+/// costs no speed, since small batches stay in cache (docs/BENCHMARKS.md).
+const ATTENTION_BUDGET: usize = 1 << 18;
 
 /// How token vectors become one passage vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
