@@ -409,6 +409,9 @@ mod tests {
         assert!(plan_batches(&[], 4, 100).is_empty());
         // A single row longer than the budget still gets its own batch.
         assert_eq!(plan_batches(&[1000], 4, 10), vec![vec![0]]);
+    }
+
+    #[test]
     fn position_ids_count_real_tokens_from_zero_as_hugging_face_does() {
         // Row 0 left-padded by one, row 1 full, row 2 right-padded by two.
         let mask = vec![0, 1, 1, 1, 1, 1, 1, 0, 0];
