@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 npm run build --prefix ui
-cargo build -p crumb-app -p crumb-cli
+# --workspace: the same features as `make test`, so nothing is built twice.
+cargo build --workspace
 export PATH="$HOME/.cargo/bin:$PATH"
 exec xvfb-run -a -s "-screen 0 1280x800x24" \
   env LIBGL_ALWAYS_SOFTWARE=1 NO_AT_BRIDGE=1 \

@@ -233,13 +233,12 @@ fn broken_mime_messages_are_indexed_or_failed() {
     };
     let doc = run(&sb, &p).expect("enclosed-broken-body.eml");
     assert_eq!(doc.title.as_deref(), Some("Wow"));
-    let Some(p) = file("flanker/false-multipart.eml") else {
+    // A multipart message whose last boundary never comes: what was read is kept.
+    let Some(p) = file("flanker/missing-final-boundary.eml") else {
         return;
     };
-    assert_eq!(
-        run(&sb, &p).expect("false multipart").title.as_deref(),
-        Some("Broken MIME")
-    );
+    let doc = run(&sb, &p).expect("missing final boundary");
+    assert!(doc.text_len() > 0, "its parts are still read");
 }
 
 #[test]
