@@ -3,6 +3,7 @@
 //! files from the shared corpus; what is asserted is what a user searches
 //! for and where the hit points.
 
+use crate::common::{engine, index, names, search, write};
 use crate::extract_support::{fixture, shared_file};
 use crumb_engine::extract::{ExtractError, ExtractedDoc, Extractors, Limits};
 use crumb_engine::FileKind;
@@ -173,4 +174,28 @@ fn xls_whose_workbook_stream_is_named_in_capitals_is_read() {
         where_is(&doc, "Expiring contracts").as_deref(),
         Some("Sheet Sheet1")
     );
+}
+
+#[test]
+fn formats_once_skipped_are_found_by_search_with_their_location() {
+    let docs = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    for (rel, name) in [
+        ("poi/slideshow/bug58733_671884.ppt", "bulls.ppt"),
+        ("poi/document/Bug50955.doc", "anderson.doc"),
+    ] {
+        std::fs::copy(corpus(rel), docs.path().join(name)).expect("copy");
+    }
+    write(docs.path(), "drawn.epub", fixture("drawn.epub"));
+    let e = engine(data.path());
+    let report = index(&e, docs.path());
+    assert_eq!(report.indexed, 3, "{:?}", report.failures);
+
+    let hits = search(&e, "pedigree");
+    assert_eq!(names(&hits), ["bulls.ppt"]);
+    assert_eq!(hits[0].location.display(), "Slide 2");
+    assert_eq!(names(&search(&e, "хаос")), ["anderson.doc"]);
+    let hits = search(&e, "hatches");
+    assert_eq!(names(&hits), ["drawn.epub"]);
+    assert_eq!(hits[0].location.display(), "Panel One");
 }

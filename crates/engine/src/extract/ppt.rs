@@ -192,6 +192,20 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
+        if slides.is_empty() {
+            // No slide list: the slides in persist-id order, which is the
+            // order PowerPoint created them in.
+            let mut ids: Vec<u32> = dir.offsets.keys().copied().collect();
+            ids.sort_unstable();
+            slides = ids
+                .into_iter()
+                .filter(|&id| {
+                    dir.object(self.stream, id)
+                        .is_some_and(|r| r.kind == rt::SLIDE)
+                })
+                .map(|id| (id, Vec::new()))
+                .collect();
+        }
         let mut seen = HashSet::new();
         let mut blocks = Vec::new();
         let mut title = None;
@@ -212,7 +226,7 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            if title.is_none() {
+            if i == 0 {
                 title = texts
                     .iter()
                     .find(|t| t.is_title)
@@ -249,14 +263,15 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Without a persist directory: the text of every top-level record in
-    /// file order, in one block without slide numbers (older versions of
-    /// edited slides may repeat).
+    /// Without a persist directory: the text of the document's slide lists
+    /// and of every slide record in file order, in one block without slide
+    /// numbers. Notes are left out here: without the directory a notes page
+    /// cannot be told from the notes master and its prompts.
     fn in_file_order(&mut self, why: &str) -> Result<ExtractedDoc, ExtractError> {
         let mut texts = Vec::new();
         for record in children(self.stream) {
             match record {
-                Ok(r) if matches!(r.kind, rt::DOCUMENT | rt::SLIDE | rt::NOTES) => {
+                Ok(r) if matches!(r.kind, rt::DOCUMENT | rt::SLIDE) => {
                     self.walk(r, 0, &mut texts)?
                 }
                 Ok(_) => {}
@@ -597,6 +612,11 @@ mod tests {
     /// A presentation file: `objects` are persist objects 1..=n (object 1
     /// the document), written in order and listed by one edit.
     fn presentation(objects: &[Vec<u8>]) -> Vec<u8> {
+        presentation_with_user(objects, None)
+    }
+
+    /// The same, with `user` as the Current User stream when given.
+    fn presentation_with_user(objects: &[Vec<u8>], user: Option<Vec<u8>>) -> Vec<u8> {
         let mut stream = Vec::new();
         let mut offsets = Vec::new();
         for o in objects {
@@ -614,14 +634,12 @@ mod tests {
         edit.extend(1u32.to_le_bytes());
         edit.extend([0u8; 8]);
         stream.extend(rec(0, 0, rt::USER_EDIT_ATOM, &edit));
-        let mut user = 0x14u32.to_le_bytes().to_vec();
-        user.extend(0xE391_C05Fu32.to_le_bytes());
-        user.extend(edit_at.to_le_bytes());
-        user.extend([0u8; 8]);
-        compound(&[
-            ("PowerPoint Document", stream),
-            ("Current User", rec(0, 0, rt::CURRENT_USER_ATOM, &user)),
-        ])
+        let mut atom = 0x14u32.to_le_bytes().to_vec();
+        atom.extend(0xE391_C05Fu32.to_le_bytes());
+        atom.extend(edit_at.to_le_bytes());
+        atom.extend([0u8; 8]);
+        let user = user.unwrap_or_else(|| rec(0, 0, rt::CURRENT_USER_ATOM, &atom));
+        compound(&[("PowerPoint Document", stream), ("Current User", user)])
     }
     fn compound(streams: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).expect("create");
@@ -692,6 +710,41 @@ mod tests {
             ]
         );
         assert_eq!(doc.title.as_deref(), Some("Opening title"));
+    }
+
+    #[test]
+    fn a_damaged_current_user_stream_falls_back_to_the_last_edit() {
+        let slides = rec(0xF, 0, rt::SLIDE_LIST_WITH_TEXT, &persist(2));
+        let objects = [
+            document(&[slides]),
+            slide(0, &[shape("Still found", false)]),
+        ];
+        let file = presentation_with_user(&objects, Some(vec![0xAB; 40]));
+        let doc = extract_ppt(&file, &Limits::default()).expect("ppt");
+        assert_eq!(doc.blocks[0].location.display(), "Slide 1");
+        assert_eq!(doc.blocks[0].text, "Still found");
+    }
+
+    #[test]
+    fn without_a_slide_list_slides_come_in_persist_order() {
+        let objects = [
+            document(&[]),
+            slide(0, &[shape("first", false)]),
+            slide(0, &[shape("second", false)]),
+        ];
+        let doc = extract_ppt(&presentation(&objects), &Limits::default()).expect("ppt");
+        let shown: Vec<_> = doc
+            .blocks
+            .iter()
+            .map(|b| (b.location.display(), b.text.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("Slide 1".to_string(), "first"),
+                ("Slide 2".to_string(), "second")
+            ]
+        );
     }
 
     #[test]
