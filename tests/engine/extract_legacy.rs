@@ -80,6 +80,22 @@ fn ppt_slide_text_is_found_and_located_by_slide() {
 }
 
 #[test]
+fn ppt_speaker_notes_follow_their_slide() {
+    let doc = extract_corpus("poi/slideshow/42486.ppt").expect("ppt");
+    let block = doc
+        .blocks
+        .iter()
+        .find(|b| b.text.contains("No commas"))
+        .expect("the notes' text");
+    assert!(
+        block.text.contains("\n\nNotes:\nNo commas"),
+        "{}",
+        block.text
+    );
+    assert_eq!(block.location.display(), "Slide 19");
+}
+
+#[test]
 fn ppt_master_prompts_are_not_indexed_but_the_slides_are() {
     let doc = extract_corpus("poi/slideshow/numbers.ppt").expect("ppt");
     let text = all_text(&doc);

@@ -127,6 +127,15 @@ fn directory(stream: &[u8], current_user: &[u8]) -> Result<PersistDirectory, Dir
     }
 }
 
+/// One entry of a SlideListWithText: the persist object of a slide, notes
+/// page or master, its id (slideId, notesId or masterId, which SlideAtoms
+/// refer to), and the text the list keeps for it.
+struct Entry {
+    persist: u32,
+    id: u32,
+    texts: Vec<Text>,
+}
+
 /// One run of text found in a record tree.
 struct Text {
     text: String,
@@ -166,9 +175,9 @@ impl<'a> Reader<'a> {
             .object(self.stream, dir.document)
             .filter(|r| r.kind == rt::DOCUMENT)
             .ok_or_else(|| corrupt("the persist directory does not lead to the document"))?;
-        let mut slides: Vec<(u32, Vec<Text>)> = Vec::new();
-        let mut notes_lists: Vec<(u32, Vec<Text>)> = Vec::new();
-        let mut masters: Vec<u32> = Vec::new();
+        let mut slides: Vec<Entry> = Vec::new();
+        let mut notes_pages: Vec<Entry> = Vec::new();
+        let mut masters: Vec<Entry> = Vec::new();
         let mut extra = Vec::new();
         for child in children(document.body) {
             let child = match child {
@@ -183,8 +192,8 @@ impl<'a> Reader<'a> {
                     let list = self.slide_list(child)?;
                     match child.instance {
                         0 => slides.extend(list),
-                        1 => masters.extend(list.into_iter().map(|(id, _)| id)),
-                        2 => notes_lists.extend(list),
+                        1 => masters.extend(list),
+                        2 => notes_pages.extend(list),
                         _ => {}
                     }
                 }
@@ -203,23 +212,29 @@ impl<'a> Reader<'a> {
                     dir.object(self.stream, id)
                         .is_some_and(|r| r.kind == rt::SLIDE)
                 })
-                .map(|id| (id, Vec::new()))
+                .map(|persist| Entry {
+                    persist,
+                    id: 0,
+                    texts: Vec::new(),
+                })
                 .collect();
         }
         let mut seen = HashSet::new();
         let mut blocks = Vec::new();
         let mut title = None;
-        for (i, (persist, mut texts)) in slides.into_iter().enumerate() {
+        for (i, entry) in slides.into_iter().enumerate() {
+            let mut texts = entry.texts;
             let mut notes = Vec::new();
-            if let Some(slide) = self.persist_object(dir, persist, rt::SLIDE, &mut seen) {
+            if let Some(slide) = self.persist_object(dir, entry.persist, &[rt::SLIDE], &mut seen) {
                 let mut drawn = Vec::new();
                 self.walk(slide, 0, &mut drawn)?;
                 push_new(&mut texts, drawn);
-                if let Some(id) = notes_id(slide) {
-                    if let Some((_, listed)) = notes_lists.iter_mut().find(|(p, _)| *p == id) {
-                        notes.append(listed);
-                    }
-                    if let Some(page) = self.persist_object(dir, id, rt::NOTES, &mut seen) {
+                let page =
+                    notes_id(slide).and_then(|id| notes_pages.iter_mut().find(|n| n.id == id));
+                if let Some(page) = page {
+                    notes.append(&mut page.texts);
+                    let persist = page.persist;
+                    if let Some(page) = self.persist_object(dir, persist, &[rt::NOTES], &mut seen) {
                         let mut drawn = Vec::new();
                         self.walk(page, 0, &mut drawn)?;
                         push_new(&mut notes, drawn);
@@ -251,8 +266,10 @@ impl<'a> Reader<'a> {
         }
         push_block(&mut blocks, &extra, "Headers, footers and links");
         let mut design = Vec::new();
-        for id in masters {
-            if let Some(master) = self.persist_object(dir, id, rt::MAIN_MASTER, &mut seen) {
+        for entry in masters {
+            // Title masters are slide records.
+            let kinds = [rt::MAIN_MASTER, rt::SLIDE];
+            if let Some(master) = self.persist_object(dir, entry.persist, &kinds, &mut seen) {
                 self.master(master, &mut design)?;
             }
         }
@@ -294,10 +311,11 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// The entries of a SlideListWithText: each SlidePersistAtom starts a
-    /// slide (by persist id), and the text atoms after it are that slide's.
-    fn slide_list(&mut self, list: Record<'a>) -> Result<Vec<(u32, Vec<Text>)>, ExtractError> {
-        let mut out: Vec<(u32, Vec<Text>)> = Vec::new();
+    /// The entries of a SlideListWithText: each SlidePersistAtom (or the
+    /// Notes/MasterPersistAtom of the same layout) starts an entry, and the
+    /// text atoms after it are that entry's.
+    fn slide_list(&mut self, list: Record<'a>) -> Result<Vec<Entry>, ExtractError> {
+        let mut out: Vec<Entry> = Vec::new();
         let mut is_title = false;
         for child in children(list.body) {
             let child = match child {
@@ -309,16 +327,17 @@ impl<'a> Reader<'a> {
             };
             self.visit()?;
             match child.kind {
-                rt::SLIDE_PERSIST_ATOM => {
-                    let id = u32_at(child.body, 0).unwrap_or(0);
-                    out.push((id, Vec::new()));
-                }
+                rt::SLIDE_PERSIST_ATOM => out.push(Entry {
+                    persist: u32_at(child.body, 0).unwrap_or(0),
+                    id: u32_at(child.body, 12).unwrap_or(0),
+                    texts: Vec::new(),
+                }),
                 rt::TEXT_HEADER_ATOM => {
                     is_title = u32_at(child.body, 0).is_some_and(|t| TITLE_TYPES.contains(&t))
                 }
                 rt::TEXT_CHARS_ATOM | rt::TEXT_BYTES_ATOM => {
-                    if let (Some(text), Some((_, texts))) = (self.text_of(child), out.last_mut()) {
-                        texts.push(Text { text, is_title });
+                    if let (Some(text), Some(entry)) = (self.text_of(child), out.last_mut()) {
+                        entry.texts.push(Text { text, is_title });
                     }
                 }
                 _ => {}
@@ -412,23 +431,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The persist object `id` if it is a `kind` record not read before.
+    /// The persist object `id` if it is one of `kinds` and not read before.
     fn persist_object(
         &mut self,
         dir: &PersistDirectory,
         id: u32,
-        kind: u16,
+        kinds: &[u16],
         seen: &mut HashSet<u32>,
     ) -> Option<Record<'a>> {
         if !seen.insert(id) {
             return None;
         }
         match dir.object(self.stream, id) {
-            Some(r) if r.kind == kind => Some(r),
+            Some(r) if kinds.contains(&r.kind) => Some(r),
             Some(r) => {
                 self.note(format!(
-                    "persist object {id} is record 0x{:04X}, not 0x{kind:04X}",
-                    r.kind
+                    "persist object {id} is record 0x{:04X}, not 0x{:04X}",
+                    r.kind, kinds[0]
                 ));
                 None
             }
@@ -535,7 +554,7 @@ fn push_block(blocks: &mut Vec<Block>, texts: &[Text], label: &str) {
     blocks.push(Block { text, location });
 }
 
-/// The persist id of a slide's notes page (`SlideAtom.notesIdRef`), if any.
+/// The notesId of a slide's notes page (`SlideAtom.notesIdRef`), if any.
 fn notes_id(slide: Record<'_>) -> Option<u32> {
     let atom = children(slide.body)
         .map_while(Result::ok)
@@ -579,8 +598,15 @@ mod tests {
         rec(0, 0, rt::TEXT_HEADER_ATOM, &text_type.to_le_bytes())
     }
     fn persist(id: u32) -> Vec<u8> {
-        let mut b = id.to_le_bytes().to_vec();
-        b.extend([0u8; 16]);
+        persist_with_id(id, 0)
+    }
+    /// A Slide/Notes/MasterPersistAtom for persist object `persist` whose
+    /// slideId, notesId or masterId is `id`.
+    fn persist_with_id(persist: u32, id: u32) -> Vec<u8> {
+        let mut b = persist.to_le_bytes().to_vec();
+        b.extend([0u8; 8]);
+        b.extend(id.to_le_bytes());
+        b.extend([0u8; 4]);
         rec(0, 0, rt::SLIDE_PERSIST_ATOM, &b)
     }
     /// A shape with text in a drawing, optionally a placeholder.
@@ -657,7 +683,7 @@ mod tests {
     #[test]
     fn slides_come_in_list_order_with_notes_and_without_master_prompts() {
         // Objects: 1 document, 2 and 3 slides (listed 3 first), 4 notes of
-        // slide 2, 5 the master.
+        // slide 2 (its notesId 0x100 in the notes list), 5 the master.
         let slides = rec(
             0xF,
             0,
@@ -665,6 +691,7 @@ mod tests {
             &[persist(3), header(0), chars("Opening title"), persist(2)].concat(),
         );
         let masters = rec(0xF, 1, rt::SLIDE_LIST_WITH_TEXT, &persist(5));
+        let notes_list = rec(0xF, 2, rt::SLIDE_LIST_WITH_TEXT, &persist_with_id(4, 0x100));
         let notes = container(rt::NOTES, &[shape("Remember the budget", true)]);
         let master = container(
             rt::MAIN_MASTER,
@@ -683,8 +710,8 @@ mod tests {
             ],
         );
         let file = presentation(&[
-            document(&[slides, masters]),
-            slide(4, &[shape("Second slide body", true), shape("*", true)]),
+            document(&[slides, masters, notes_list]),
+            slide(0x100, &[shape("Second slide body", true), shape("*", true)]),
             slide(
                 0,
                 &[shape("Opening title", true), shape("A text box", false)],
