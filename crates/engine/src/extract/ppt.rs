@@ -7,8 +7,9 @@
 //! current document. Its slide list (`SlideListWithText`, instance 0) gives
 //! the slides in presentation order, with the placeholder text PowerPoint 97
 //! keeps there; each slide's own record holds the text of its other shapes
-//! (and, from PowerPoint 2007 on, of its placeholders too), inside its
-//! drawing. The notes page is found through the slide's `SlideAtom`.
+//! (and, in files saved by later versions, of its placeholders too), inside
+//! its drawing. The notes page is found through the slide's `SlideAtom` and
+//! the notes list (instance 2).
 //! Masters contribute only their text boxes that are not placeholders, so
 //! "Click to edit Master title style" is not indexed; embedded OLE objects
 //! and the VBA project are not read.
