@@ -180,28 +180,6 @@ fn image_only_pdf_is_recorded_as_having_no_text_layer() {
 }
 
 #[test]
-fn legacy_word_doc_gives_its_text_and_ppt_is_skipped_as_unsupported_format() {
-    let err = extract(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", "old.ppt").unwrap_err();
-    assert!(err.to_string().starts_with("unsupported format"), "{err}");
-    let Some(path) = shared_file("corpus/files/poi/document/SampleDoc.doc") else {
-        return;
-    };
-    let text = all_text(&extract_file(&path).expect("doc"));
-    assert!(
-        text.contains("I am a test document\nThis is page 1"),
-        "{text}"
-    );
-    let Some(path) = shared_file("corpus/files/poi/document/hyperlink.doc") else {
-        return;
-    };
-    let text = all_text(&extract_file(&path).expect("doc"));
-    assert!(
-        text.contains("Before text; Hyperlink text; after text"),
-        "field code dropped: {text}"
-    );
-}
-
-#[test]
 fn worker_process_gives_the_same_result_as_in_process() {
     let Some(path) = shared_file("corpus/files/epub3-samples/wasteland-otf.epub") else {
         return;

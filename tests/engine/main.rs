@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod crash;
 mod extract;
+mod extract_legacy;
 mod extract_support;
 mod fetch;
 mod hybrid;

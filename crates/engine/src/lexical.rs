@@ -288,6 +288,14 @@ impl Lexical {
                 });
             }
         }
+        // Equal scores come back in segment order, which depends on how the
+        // writer's threads split the documents; break ties by passage id so
+        // the same index always ranks the same way.
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.passage_id.cmp(&b.passage_id))
+        });
         Ok(out)
     }
 

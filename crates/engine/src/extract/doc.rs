@@ -1,21 +1,22 @@
 //! Legacy Word (`.doc`, Word 97–2003): the text through the document's piece
 //! table, read with the `cfb` compound-file crate. No maintained crate reads
 //! `.doc`, and the piece table is the small, stable part of the format
-//! ([MS-DOC] 2.4.1 "Retrieving Text"); formatting is ignored.
+//! ([MS-DOC] 2.4.1 "Retrieving Text"); formatting is ignored. Word 6 and 95
+//! files, whose FIB is laid out differently, go to `word95.rs`.
 
 use super::archive::is_encrypted_package;
 use super::{Block, ExtractError, ExtractedDoc, Limits, Location};
 use std::io::{Cursor, Read};
 
-fn corrupt(detail: impl std::fmt::Display) -> ExtractError {
+pub(super) fn corrupt(detail: impl std::fmt::Display) -> ExtractError {
     ExtractError::corrupt("DOC", detail)
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+pub(super) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
@@ -28,19 +29,21 @@ pub(crate) fn extract_doc(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc,
         .map_err(|e| corrupt(format!("damaged compound file ({e})")))?;
     let word = read_stream(&mut file, "/WordDocument", limits)?
         .ok_or_else(|| corrupt("no WordDocument stream"))?;
-    if u16_at(&word, 0) == Some(0xA5DC) {
-        return Err(ExtractError::Unsupported(
-            "Word 6/95 document (.doc before Word 97)".into(),
-        ));
-    }
-    if u16_at(&word, 0) != Some(0xA5EC) {
-        return Err(corrupt("not a Word 97–2003 document"));
-    }
     let n_fib = u16_at(&word, 2).unwrap_or(0);
-    if n_fib < 101 {
-        return Err(ExtractError::Unsupported(
-            "Word 6/95 document (.doc before Word 97)".into(),
-        ));
+    match u16_at(&word, 0) {
+        // Word 6 and 95 (nFib 101–105, wIdent 0xA5DC), and Word 97 betas
+        // that kept the old FIB.
+        Some(0xA5DC) => return super::word95::extract(&word, limits),
+        Some(0xA5EC) if (101..=105).contains(&n_fib) => {
+            return super::word95::extract(&word, limits)
+        }
+        Some(0xA5EC) if n_fib > 105 => {}
+        Some(0xA5EC) => {
+            return Err(ExtractError::Unsupported(format!(
+                "Word 2 or older document (.doc with nFib {n_fib})"
+            )))
+        }
+        _ => return Err(corrupt("not a Word document (unknown FIB identifier)")),
     }
     let flags = u16_at(&word, 0x0A).unwrap_or(0);
     if flags & 0x0100 != 0 {
@@ -58,8 +61,13 @@ pub(crate) fn extract_doc(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc,
     let clx = table
         .get(fc_clx..fc_clx.saturating_add(lcb_clx))
         .ok_or_else(|| corrupt("piece table out of range"))?;
-    let raw = pieces_text(&word, clx, limits)?;
-    let text = clean(&raw);
+    let raw = pieces_text(&word, clx, None, limits)?;
+    one_block(&raw)
+}
+
+/// The document as one block of cleaned text, or why it has none.
+pub(super) fn one_block(raw: &str) -> Result<ExtractedDoc, ExtractError> {
+    let text = clean(raw);
     if text.trim().is_empty() {
         return Err(ExtractError::NoText("DOC holds no text".into()));
     }
@@ -90,7 +98,14 @@ fn read_stream(
 }
 
 /// Concatenates the pieces of the piece table (`Pcdt` inside the `Clx`).
-fn pieces_text(word: &[u8], clx: &[u8], limits: &Limits) -> Result<String, ExtractError> {
+/// Word 97 marks each piece as 8-bit (Windows-1252) or UTF-16; Word 6/95
+/// pieces are all 8-bit, in the code page given as `eight_bit`.
+pub(super) fn pieces_text(
+    word: &[u8],
+    clx: &[u8],
+    eight_bit: Option<&'static encoding_rs::Encoding>,
+    limits: &Limits,
+) -> Result<String, ExtractError> {
     let mut i = 0;
     // Skip the Prc entries (formatting) that precede the Pcdt.
     while clx.get(i) == Some(&0x01) {
@@ -114,7 +129,13 @@ fn pieces_text(word: &[u8], clx: &[u8], limits: &Limits) -> Result<String, Extra
             break;
         };
         let chars = cp1.saturating_sub(cp0) as usize;
-        if fc & 0x4000_0000 != 0 {
+        if let Some(encoding) = eight_bit {
+            let start = fc as usize;
+            let Some(b) = word.get(start..start.saturating_add(chars)) else {
+                continue;
+            };
+            out.push_str(&encoding.decode_without_bom_handling(b).0);
+        } else if fc & 0x4000_0000 != 0 {
             // Compressed: one byte per character, Windows-1252.
             let start = ((fc & !0x4000_0000) / 2) as usize;
             let Some(b) = word.get(start..start.saturating_add(chars)) else {

@@ -1,5 +1,7 @@
 //! EPUB: the spine's XHTML documents in reading order, one block per
 //! chapter, labelled with the chapter's first heading (or its `<title>`).
+//! Text drawn in SVG (`<svg><text>`: a title page, a comic's balloons, a
+//! whole chapter that is one SVG document) is read too.
 
 use super::archive::{resolve, Archive};
 use super::html::{html_to_page, nesting_exceeds};
@@ -38,7 +40,16 @@ impl Extractor for EpubExtractor {
                 tracing::debug!(target: "index::extract", "{href}: nesting too deep, skipped");
                 continue;
             }
-            let page = html_to_page(&source, limits);
+            let mut page = html_to_page(&source, limits);
+            if source.contains("svg") {
+                let drawn = svg_text(&source);
+                if !drawn.is_empty() {
+                    if !page.text.is_empty() {
+                        page.text.push_str("\n\n");
+                    }
+                    page.text.push_str(&drawn);
+                }
+            }
             if page.text.trim().is_empty() {
                 continue;
             }
@@ -63,6 +74,42 @@ impl Extractor for EpubExtractor {
         }
         Ok(ExtractedDoc { title, blocks })
     }
+}
+
+/// The text of the SVG `<text>` elements in a chapter (which the HTML
+/// reader leaves out with the rest of the SVG), one line per element.
+fn svg_text(source: &str) -> String {
+    let dom = scraper::Html::parse_document(source);
+    let is = |name: &str, local: &str| {
+        name == local || name.strip_suffix(local).is_some_and(|p| p.ends_with(':'))
+    };
+    let mut lines = Vec::new();
+    for node in dom.tree.nodes() {
+        let Some(el) = node.value().as_element() else {
+            continue;
+        };
+        if !is(el.name(), "text") {
+            continue;
+        }
+        let in_svg = node
+            .ancestors()
+            .filter_map(|a| a.value().as_element())
+            .any(|a| is(a.name(), "svg"));
+        if !in_svg {
+            continue;
+        }
+        let line = node
+            .descendants()
+            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    lines.join("\n")
 }
 
 /// The OPF package document named by `META-INF/container.xml`, or the first

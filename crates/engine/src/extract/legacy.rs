@@ -1,12 +1,11 @@
-//! Legacy binary Office formats. `.doc` is read through its piece table
-//! (`doc.rs`); `.ppt` has no maintained reader, so it is recorded as skipped
-//! with the reason "unsupported format" rather than half-parsed. (`.xls` is
-//! read by calamine.)
+//! Legacy binary Office formats: Word 6 to 2003 (`doc.rs`, `word95.rs`) and
+//! PowerPoint 97–2003 (`ppt.rs`), all inside compound files read with `cfb`.
+//! (`.xls` is read by calamine, in `sheet.rs`.)
 
 use super::{ExtractError, ExtractedDoc, Extractor, Limits};
 use crate::kind::FileKind;
 
-/// Legacy Word (text) and PowerPoint (refused with a clear reason).
+/// Legacy Word and PowerPoint.
 pub struct LegacyOfficeExtractor;
 
 impl Extractor for LegacyOfficeExtractor {
@@ -21,7 +20,7 @@ impl Extractor for LegacyOfficeExtractor {
         limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
         match FileKind::from_path(std::path::Path::new(name)) {
-            FileKind::Ppt => Err(ExtractError::Unsupported("legacy PowerPoint (.ppt)".into())),
+            FileKind::Ppt => super::ppt::extract_ppt(bytes, limits),
             _ => super::doc::extract_doc(bytes, limits),
         }
     }

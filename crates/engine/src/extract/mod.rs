@@ -35,11 +35,13 @@ mod legacy;
 mod msg;
 mod odf;
 pub mod pdf;
+mod ppt;
 mod pptx;
 mod rtf;
 mod sandbox;
 mod sheet;
 mod text;
+mod word95;
 pub mod worker;
 mod xml;
 
@@ -87,6 +89,10 @@ impl Location {
             line: Some(line),
             ..Default::default()
         }
+    }
+    /// A slide of a presentation, shown as "Slide N" (not as a page).
+    pub fn slide(n: u32) -> Self {
+        Location::label(format!("Slide {n}"))
     }
     /// A labelled location.
     pub fn label(label: impl Into<String>) -> Self {

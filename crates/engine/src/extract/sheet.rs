@@ -7,7 +7,7 @@ use super::xml::Rules;
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
 use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx};
-use std::io::Cursor;
+use std::io::{Cursor, Read, Write};
 
 /// Extractor for spreadsheets.
 pub struct SheetExtractor;
@@ -31,6 +31,8 @@ impl Extractor for SheetExtractor {
                 if is_encrypted_package(bytes) {
                     return Err(ExtractError::Encrypted(label));
                 }
+                let renamed = renamed_workbook_stream(bytes, limits)?;
+                let cur = Cursor::new(renamed.as_deref().unwrap_or(bytes));
                 read_all(
                     open_workbook_from_rs::<Xls<_>, _>(cur).map_err(|e| err(&label, e))?,
                     &label,
@@ -118,6 +120,54 @@ impl Extractor for SheetExtractor {
             blocks,
         })
     }
+}
+
+/// calamine finds the workbook stream of an `.xls` by its exact name,
+/// "Workbook" (BIFF8) or "Book" (BIFF5), but compound-file names are
+/// case-insensitive and some writers store "WORKBOOK" or "BOOK". Such a file
+/// is rewrapped, in memory, as a compound file holding just that stream
+/// under the name calamine looks for. `None` when no rename is needed.
+fn renamed_workbook_stream(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<u8>>, ExtractError> {
+    let Ok(mut file) = cfb::CompoundFile::open(Cursor::new(bytes)) else {
+        return Ok(None); // calamine reports the damage itself
+    };
+    let names: Vec<String> = file
+        .read_root_storage()
+        .filter(|e| e.is_stream())
+        .map(|e| e.name().to_string())
+        .collect();
+    if names.iter().any(|n| n == "Workbook" || n == "Book") {
+        return Ok(None);
+    }
+    let Some((stored, wanted)) = names.iter().find_map(|n| {
+        ["Workbook", "Book"]
+            .into_iter()
+            .find(|w| n.eq_ignore_ascii_case(w))
+            .map(|w| (n.clone(), w))
+    }) else {
+        return Ok(None);
+    };
+    let fail = |e: std::io::Error| ExtractError::corrupt("XLS", e);
+    let mut data = Vec::new();
+    let stream = file.open_stream(format!("/{stored}")).map_err(fail)?;
+    if stream.len() > limits.max_decompressed_bytes {
+        return Err(ExtractError::Limit(format!(
+            "XLS workbook stream is over {} MiB",
+            limits.max_decompressed_bytes >> 20
+        )));
+    }
+    stream
+        .take(limits.max_decompressed_bytes)
+        .read_to_end(&mut data)
+        .map_err(fail)?;
+    // Version 3 (512-byte sectors): calamine reads version 4 files wrongly.
+    let mut out = cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
+        .map_err(fail)?;
+    out.create_stream(format!("/{wanted}"))
+        .and_then(|mut s| s.write_all(&data))
+        .map_err(fail)?;
+    out.flush().map_err(fail)?;
+    Ok(Some(out.into_inner().into_inner()))
 }
 
 type Sheets = (Vec<(String, Range<Data>)>, Option<String>);
