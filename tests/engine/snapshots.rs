@@ -103,7 +103,11 @@ fn ranking(e: &Engine, queries: &[(String, String, BTreeSet<String>)], mode: Mod
                     };
                     json!(format!(
                         "{doc}{} | bm25 {} | vector {}",
-                        if rel.contains(&doc) { " (relevant)" } else { "" },
+                        if rel.contains(&doc) {
+                            " (relevant)"
+                        } else {
+                            ""
+                        },
                         part(h.details.bm25_rank, round(h.details.bm25_score, 2)),
                         part(h.details.vector_rank, round(h.details.vector_score, 3)),
                     ))

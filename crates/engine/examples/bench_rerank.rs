@@ -26,9 +26,9 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| -> Res<&str> {
-        args.get(i)
-            .map(String::as_str)
-            .ok_or_else(|| format!("missing argument {i}; see the header of bench_rerank.rs").into())
+        args.get(i).map(String::as_str).ok_or_else(|| {
+            format!("missing argument {i}; see the header of bench_rerank.rs").into()
+        })
     };
     match arg(0)? {
         "pairs" => pairs(
@@ -136,7 +136,11 @@ fn score(reranker: &str, pairs: &Path, sessions: usize, threads: usize, rounds: 
         let q = v["query"].as_str().unwrap_or_default().to_string();
         let p: Vec<String> = v["passages"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         queries.push((q, p));
     }

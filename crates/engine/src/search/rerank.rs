@@ -26,11 +26,8 @@ pub fn rerank_candidates(
         };
         let known = groups.len();
         match groups.iter_mut().find(|(f, _)| *f == file) {
-            Some((_, picked)) => {
-                if picked.len() < per_file && rank < files {
-                    picked.push(rank);
-                }
-            }
+            Some((_, picked)) if picked.len() < per_file && rank < files => picked.push(rank),
+            Some(_) => {}
             None if known < files => groups.push((file, vec![rank])),
             None => {}
         }
