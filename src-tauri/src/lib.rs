@@ -131,7 +131,6 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
                 let _ = app.emit("models-loaded", ());
             }))
         },
-        rerank_gate: Mutex::new(()),
     });
     app.state::<AppState>().load_models();
 

@@ -70,8 +70,6 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub latency: Latency,
     pub model_problems: Arc<ModelProblems>,
-    /// Held while a reranking search runs.
-    pub rerank_gate: Mutex<()>,
 }
 
 impl AppState {
@@ -125,10 +123,10 @@ impl AppState {
         };
         let engine = self.host.engine();
         let reranking = req.rerank && engine.reranker().is_some();
-        // Reranking takes a while on a CPU, so run one at a time; a query
-        // overtaken while it waited is dropped here instead of queueing, and
-        // one overtaken while reranking stops at the next model run.
-        let _gate = reranking.then(|| self.rerank_gate.lock().unwrap_or_else(|p| p.into_inner()));
+        // No gate around the search: a newer keystroke's retrieval (a few
+        // ms) must not wait behind an older query's reranking, which notices
+        // it was overtaken and stops at its next model run. Reranks cannot
+        // pile up either: the model's sessions are shared, one run each.
         self.host.still_current(seq)?;
         let started = Instant::now();
         let overtaken = || self.host.still_current(seq).is_err();

@@ -90,6 +90,6 @@ const out = {
   embedder,
   reranked_top10_paint_ms: { p50: pct(reranked, 50), p95: pct(reranked, 95) },
   final_paint_ms: { p50: pct(finals, 50), p95: pct(finals, 95) },
-  note: "from the last keystroke; includes the UI's 40 ms debounce",
+  note: "from the last keystroke; includes the UI's 15 ms debounce",
 };
 console.log(JSON.stringify(out, null, 2));

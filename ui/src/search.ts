@@ -33,7 +33,7 @@ export class SearchController {
     private readonly view: SearchView,
     // Short: a keyword search costs a few ms, and a newer keystroke cancels
     // the work in flight, so waiting longer only delays the first paint.
-    private readonly debounceMs = 40,
+    private readonly debounceMs = 15,
   ) {}
 
   /** Schedules a search; `args()` is read when the debounce fires. */
