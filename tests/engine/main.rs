@@ -13,5 +13,6 @@ mod hybrid;
 mod indexing;
 mod models;
 mod support;
+mod typing;
 mod vectors;
 mod watch;

@@ -1,8 +1,12 @@
 //! `Engine::search`: lexical + vector → fuse → rerank → group into files.
 
-use super::{fuse, group_by_file, Candidate, Hit, Mode, ScoreDetails, SearchRequest};
+use super::{
+    fuse, group_by_file, names, Candidate, Hit, Mode, ParsedQuery, ScoreDetails, SearchRequest,
+    SearchResults,
+};
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
+use crate::lexical::LexicalQuery;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
@@ -17,7 +21,7 @@ const RERANK_BATCH: usize = 4;
 impl Engine {
     /// Answers a query with files, best first.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
-        self.search_cancellable(req, &|| false)
+        Ok(self.search_results(req, &|| false)?.hits)
     }
 
     /// Like [`Engine::search`], but gives up with [`Error::Cancelled`] as
@@ -28,16 +32,30 @@ impl Engine {
         req: &SearchRequest,
         should_stop: &dyn Fn() -> bool,
     ) -> Result<Vec<Hit>> {
-        let query = req.query.trim();
-        if query.is_empty() {
-            return Ok(Vec::new());
+        Ok(self.search_results(req, should_stop)?.hits)
+    }
+
+    /// Like [`Engine::search_cancellable`], with the "no strong match"
+    /// verdict and its evidence.
+    pub fn search_results(
+        &self,
+        req: &SearchRequest,
+        should_stop: &dyn Fn() -> bool,
+    ) -> Result<SearchResults> {
+        // Operators leave the text here: the embedder and the reranker see
+        // only `query`, the words and phrases.
+        let parsed = ParsedQuery::parse(&req.query);
+        if parsed.is_empty() {
+            return Ok(SearchResults::default());
         }
+        let query = parsed.semantic_text();
         if req.limit == 0 {
             return Err(Error::Input("limit must be at least 1".into()));
         }
         if self.opts.read_only {
             self.lexical.refresh()?;
         }
+        let lq = self.lexical.query(&parsed, &req.filters)?;
         let embedder = self.embedder();
         let mode = match (req.mode, &embedder) {
             (Mode::Vector, None) => {
@@ -50,19 +68,19 @@ impl Engine {
         };
         let candidates = req.candidates.max(req.limit);
 
-        let lexical = if mode == Mode::Vector {
+        let lexical = if mode == Mode::Vector && parsed.has_text() {
             Vec::new()
         } else {
             let _s = tracing::debug_span!(target: "search::lexical", "bm25").entered();
             self.lexical
-                .search(query, &req.filters, candidates)?
+                .search(&lq, candidates)?
                 .into_iter()
                 .map(|h| (h.passage_id, h.score))
                 .collect()
         };
         let vector = match (&embedder, mode) {
-            (Some(e), Mode::Vector | Mode::Hybrid) => {
-                self.vector_candidates(e.as_ref(), req, candidates)?
+            (Some(e), Mode::Vector | Mode::Hybrid) if parsed.has_text() => {
+                self.vector_candidates(e.as_ref(), query, &lq, candidates)?
             }
             _ => Vec::new(),
         };
@@ -70,7 +88,9 @@ impl Engine {
         let mut fused = fuse(&lexical, &vector, req.rrf_k);
         let passages = {
             let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
-            self.catalog()?.passages_by_id(&ids)?
+            let mut found = self.catalog()?.passages_by_id(&ids)?;
+            self.add_name_entries(&ids, &mut found)?;
+            found
         };
         // Stale tantivy docs (a crash between commits) have no catalog passage.
         fused.retain(|c| passages.contains_key(&c.passage_id));
@@ -80,18 +100,26 @@ impl Engine {
                 c.fused = c.bm25_score.unwrap_or(c.fused);
             }
         }
-        if req.rerank {
+        if req.rerank && parsed.has_text() {
             self.rerank(query, &mut fused, &passages, req.rerank_top, should_stop)?;
         }
         let files = group_by_file(&fused, |p| passages.get(&p).map(|s| s.file_id));
-        self.hits(query, files.into_iter().take(req.limit), &passages)
+        let hits = self.hits(&lq, files.into_iter().take(req.limit), &passages)?;
+        let evidence = self.evidence(&lq, &lexical, &vector, &fused, &passages)?;
+        Ok(SearchResults {
+            no_strong_match: hits.is_empty() || evidence.no_strong_match(),
+            hits,
+            evidence,
+            problems: parsed.problems.clone(),
+        })
     }
 
-    /// The `n` passages nearest the query embedding, filters applied.
+    /// The `n` passages nearest the query embedding, filters and operators applied.
     fn vector_candidates(
         &self,
         embedder: &dyn crate::models::Embedder,
-        req: &SearchRequest,
+        query: &str,
+        lq: &LexicalQuery,
         n: usize,
     ) -> Result<Vec<(i64, f32)>> {
         let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
@@ -99,31 +127,22 @@ impl Engine {
         if index.is_empty() {
             return Ok(Vec::new());
         }
-        let q = embedder.embed_query(req.query.trim())?;
+        let q = embedder.embed_query(query)?;
         let cat = self.catalog()?;
-        if req.filters.is_empty() {
+        if !lq.has_constraints() {
             return index.search_rescored(cat.conn(), &q, n);
         }
-        // Filters live in the catalog: over-fetch, then keep what passes.
+        // Filters, phrases and exclusions live in the lexical index:
+        // over-fetch, then keep what it admits.
         let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
-        let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
-        let mut out = Vec::new();
-        for (id, score) in raw {
-            let Some(p) = passages.get(&id) else { continue };
-            let Some(file) = cat.file_by_id(p.file_id)? else {
-                continue;
-            };
-            if req
-                .filters
-                .admits(file.kind, &file.path, file.mtime_ns / 1_000_000_000)
-            {
-                out.push((id, score));
-                if out.len() == n {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        let admitted = self
+            .lexical
+            .admit(lq, &raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
+        Ok(raw
+            .into_iter()
+            .filter(|(id, _)| admitted.contains(id))
+            .take(n)
+            .collect())
     }
 
     /// Scores the top `top` candidates with the cross-encoder, in place.
@@ -159,26 +178,28 @@ impl Engine {
 
     fn hits(
         &self,
-        query: &str,
+        lq: &LexicalQuery,
         files: impl Iterator<Item = (i64, Candidate)>,
         passages: &HashMap<i64, StoredPassage>,
     ) -> Result<Vec<Hit>> {
         let cat = self.catalog()?;
-        let snippets = self.lexical.snippets(query, SNIPPET_CHARS)?;
+        let snippets = self.lexical.snippets(lq, SNIPPET_CHARS)?;
         let mut out = Vec::new();
         for (file_id, c) in files {
             let (Some(file), Some(p)) = (cat.file_by_id(file_id)?, passages.get(&c.passage_id))
             else {
                 continue;
             };
-            let snippet = snippets.snippet(&p.text);
+            let snippet = snippets.of(p);
             let mut location = p.location.clone();
             // Point at the line of the first match, not the passage's first line.
             if let (Some(line), Some(at)) = (location.line, snippet.first_match) {
                 let before = p.text.get(..at).unwrap_or("");
                 location.line = Some(line + before.matches('\n').count() as u32);
             }
+            let matched = names::matched(&c, &snippet, lq.has_text());
             out.push(Hit {
+                matched,
                 file_id,
                 path: file.path,
                 title: file.title,
