@@ -30,14 +30,31 @@ fn a_misspelt_word_finds_the_word_below_exact_matches() {
         ("cell.txt", "Each cell divides in two."),
         ("letter.txt", "Please confirm you receive this letter."),
     ]);
-    assert_eq!(found(&e, "spreadhseet "), ["sheet.txt"], "a transposition is one edit");
+    assert_eq!(
+        found(&e, "spreadhseet "),
+        ["sheet.txt"],
+        "a transposition is one edit"
+    );
     assert_eq!(found(&e, "elepjant "), ["zoo.txt"]);
     assert_eq!(found(&e, "girafe "), ["zoo.txt"], "one edit at six letters");
     assert_eq!(found(&e, "recieve "), ["letter.txt"]);
-    assert_eq!(found(&e, "sprdsheet "), ["sheet.txt"], "two edits at eight letters and more");
-    assert!(found(&e, "grafe ").is_empty(), "two edits at five letters are too many");
-    assert!(found(&e, "celk ").is_empty(), "four letters are too few for a guess");
-    assert!(found(&e, "elxxxant ").is_empty(), "three edits are too many");
+    assert_eq!(
+        found(&e, "sprdsheet "),
+        ["sheet.txt"],
+        "two edits at eight letters and more"
+    );
+    assert!(
+        found(&e, "grafe ").is_empty(),
+        "two edits at five letters are too many"
+    );
+    assert!(
+        found(&e, "celk ").is_empty(),
+        "four letters are too few for a guess"
+    );
+    assert!(
+        found(&e, "elxxxant ").is_empty(),
+        "three edits are too many"
+    );
     // The typo's stand-in counts less than a word found as typed.
     let hits = search(&e, "elepjant cell");
     assert_eq!(names(&hits)[0], "cell.txt");
@@ -60,24 +77,43 @@ fn accented_and_unaccented_forms_find_each_other() {
     assert_eq!(found(&e, "brûlée crème ").len(), 2);
     let mut resume = found(&e, "résumé ");
     resume.sort();
-    assert_eq!(resume, ["nfd.txt", "plain.txt"], "decomposed accents fold too");
+    assert_eq!(
+        resume,
+        ["nfd.txt", "plain.txt"],
+        "decomposed accents fold too"
+    );
     assert_eq!(found(&e, "naive "), ["nfd.txt"]);
 }
 
 /// A dozen short Chinese and Japanese notes, each with words the others lack.
 const CJK: &[(&str, &str)] = &[
     ("zh-weather.txt", "今天北京的天气很好，我们去公园散步了。"),
-    ("zh-library.txt", "我们在图书馆里读了很多关于中国古代历史和文化的有趣书籍，一直读到晚上。"),
-    ("zh-cooking.txt", "妈妈做的红烧肉非常好吃，我每次回家都要吃。"),
+    (
+        "zh-library.txt",
+        "我们在图书馆里读了很多关于中国古代历史和文化的有趣书籍，一直读到晚上。",
+    ),
+    (
+        "zh-cooking.txt",
+        "妈妈做的红烧肉非常好吃，我每次回家都要吃。",
+    ),
     ("zh-train.txt", "高铁从上海到杭州只需要一个小时。"),
     ("zh-work.txt", "公司明天下午开会讨论新产品的价格。"),
     ("zh-doctor.txt", "他感冒了，医生让他多喝水多休息。"),
-    ("ja-tokyo.txt", "東京大学の図書館は古い本がたくさんあります。"),
+    (
+        "ja-tokyo.txt",
+        "東京大学の図書館は古い本がたくさんあります。",
+    ),
     ("ja-cat.txt", "うちの猫は毎朝六時にご飯を食べます。"),
     ("ja-sushi.txt", "週末に友達と寿司を食べに行きました。"),
     ("ja-mountain.txt", "富士山に登るのは夏がいちばんです。"),
-    ("ja-meeting.txt", "来週の会議の資料をメールで送ってください。"),
-    ("ja-katakana.txt", "新しいコンピューターのキーボードが壊れました。"),
+    (
+        "ja-meeting.txt",
+        "来週の会議の資料をメールで送ってください。",
+    ),
+    (
+        "ja-katakana.txt",
+        "新しいコンピューターのキーボードが壊れました。",
+    ),
 ];
 
 #[test]

@@ -6,12 +6,20 @@ use crumb_engine::search::Matched;
 
 /// Files without extractable text: a photo, an archive, a binary.
 fn textless(root: &Path) {
-    write(root, "holiday-beach.jpg", [0xFFu8, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0]);
+    write(
+        root,
+        "holiday-beach.jpg",
+        [0xFFu8, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0],
+    );
     // An empty but valid zip: the end-of-central-directory record alone.
     let mut zip = b"PK\x05\x06".to_vec();
     zip.extend([0u8; 18]);
     write(root, "backup-archive.zip", zip);
-    write(root, "firmware_update.bin", (0u8..=255).cycle().take(4096).collect::<Vec<u8>>());
+    write(
+        root,
+        "firmware_update.bin",
+        (0u8..=255).cycle().take(4096).collect::<Vec<u8>>(),
+    );
 }
 
 #[test]
@@ -36,7 +44,11 @@ fn files_without_text_are_found_by_a_word_of_their_name() {
         assert_eq!(hits[0].matched, Matched::Name, "{q}");
         assert!(hits[0].passage_id < 0, "a name entry, not a passage");
         let (a, b) = hits[0].snippet.highlights[0];
-        assert!(want.to_lowercase()[a..b].starts_with(&q[..3]), "{q}: {:?}", hits[0].snippet);
+        assert!(
+            want.to_lowercase()[a..b].starts_with(&q[..3]),
+            "{q}: {:?}",
+            hits[0].snippet
+        );
     }
     // The status still counts them as not indexed.
     let st = e.status().unwrap();
@@ -54,11 +66,22 @@ fn a_name_entry_leaves_with_its_file_and_gives_way_to_text() {
     assert_eq!(found(&e, "beach"), ["holiday-beach.jpg"]);
     std::fs::remove_file(docs.path().join("holiday-beach.jpg")).unwrap();
     // A file that was text-less gains text under the same name.
-    write(docs.path(), "backup-archive.zip", b"not a zip any more".as_slice());
+    write(
+        docs.path(),
+        "backup-archive.zip",
+        b"not a zip any more".as_slice(),
+    );
     std::fs::remove_file(docs.path().join("backup-archive.zip")).unwrap();
-    write(docs.path(), "backup-archive.txt", "Restore the backup archive from tape.");
+    write(
+        docs.path(),
+        "backup-archive.txt",
+        "Restore the backup archive from tape.",
+    );
     index(&e, docs.path());
-    assert!(found(&e, "beach").is_empty(), "deleted files leave the index");
+    assert!(
+        found(&e, "beach").is_empty(),
+        "deleted files leave the index"
+    );
     let hits = search(&e, "archive");
     assert_eq!(names(&hits), ["backup-archive.txt"]);
     assert_eq!(hits[0].matched, Matched::Content);
@@ -68,8 +91,14 @@ fn a_name_entry_leaves_with_its_file_and_gives_way_to_text() {
 #[test]
 fn a_hit_says_whether_it_matched_the_name_or_the_content() {
     let (e, _docs, _data) = indexed(&[
-        ("recipes.txt", "Bake the loaf for forty minutes at two hundred degrees."),
-        ("shopping.txt", "Flour, yeast and salt for the bread recipes."),
+        (
+            "recipes.txt",
+            "Bake the loaf for forty minutes at two hundred degrees.",
+        ),
+        (
+            "shopping.txt",
+            "Flour, yeast and salt for the bread recipes.",
+        ),
     ]);
     let hits = search(&e, "recipes");
     assert_eq!(hit(&hits, "recipes.txt").matched, Matched::Name);

@@ -14,7 +14,10 @@ fn set(v: Vec<String>) -> BTreeSet<String> {
 fn a_quoted_phrase_is_required_in_every_hit() {
     let (e, _docs, _data) = indexed(&[
         ("a.txt", "Reducing the risk of a heart attack after fifty."),
-        ("b.txt", "The attack on the castle broke the old king's heart."),
+        (
+            "b.txt",
+            "The attack on the castle broke the old king's heart.",
+        ),
         ("c.txt", "Heart health and daily exercise."),
     ]);
     assert_eq!(
@@ -22,10 +25,18 @@ fn a_quoted_phrase_is_required_in_every_hit() {
         set(vec!["a.txt".into(), "b.txt".into(), "c.txt".into()])
     );
     assert_eq!(found(&e, r#""heart attack""#), ["a.txt"]);
-    assert_eq!(found(&e, r#"castle "heart attack""#), ["a.txt"], "the phrase is required, the word is not");
+    assert_eq!(
+        found(&e, r#"castle "heart attack""#),
+        ["a.txt"],
+        "the phrase is required, the word is not"
+    );
     // While the closing quote is still to come, the last word is a prefix.
     assert_eq!(found(&e, r#""heart att"#), ["a.txt"]);
-    assert_eq!(found(&e, r#""attack on the cas"#), ["b.txt"], "stop words keep their gap");
+    assert_eq!(
+        found(&e, r#""attack on the cas"#),
+        ["b.txt"],
+        "stop words keep their gap"
+    );
 }
 
 #[test]
@@ -40,8 +51,15 @@ fn an_excluded_word_or_phrase_removes_whole_files() {
         ("cat.txt", "The jaguar is a big cat of the rainforest."),
     ]);
     let st = e.status().expect("status");
-    assert!(st.passages >= 3, "car.txt must span passages: {}", st.passages);
-    assert_eq!(set(found(&e, "jaguar")), set(vec!["car.txt".into(), "cat.txt".into()]));
+    assert!(
+        st.passages >= 3,
+        "car.txt must span passages: {}",
+        st.passages
+    );
+    assert_eq!(
+        set(found(&e, "jaguar")),
+        set(vec!["car.txt".into(), "cat.txt".into()])
+    );
     assert_eq!(found(&e, "jaguar -car"), ["cat.txt"]);
     assert_eq!(found(&e, r#"jaguar -"fast car""#), ["cat.txt"]);
     assert_eq!(found(&e, "jaguar -rainforest"), ["car.txt"]);
@@ -52,14 +70,26 @@ fn an_excluded_word_or_phrase_removes_whole_files() {
 fn type_keeps_a_kind_or_an_extension() {
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    write(docs.path(), "notes.md", "# Budget\n\nThe budget for travel this year.\n");
+    write(
+        docs.path(),
+        "notes.md",
+        "# Budget\n\nThe budget for travel this year.\n",
+    );
     write(docs.path(), "notes.txt", "The budget for food this month.");
-    write(docs.path(), "budget-photo.jpg", [0xFFu8, 0xD8, 0xFF, 0xE0, 0, 16, 1, 2, 3]);
+    write(
+        docs.path(),
+        "budget-photo.jpg",
+        [0xFFu8, 0xD8, 0xFF, 0xE0, 0, 16, 1, 2, 3],
+    );
     let e = engine(data.path());
     index(&e, docs.path());
     assert_eq!(found(&e, "budget type:markdown"), ["notes.md"]);
     assert_eq!(found(&e, "budget type:text"), ["notes.txt"]);
-    assert_eq!(found(&e, "budget type:md"), ["notes.md"], "an extension works too");
+    assert_eq!(
+        found(&e, "budget type:md"),
+        ["notes.md"],
+        "an extension works too"
+    );
     assert_eq!(found(&e, "budget type:JPG"), ["budget-photo.jpg"]);
     assert_eq!(
         set(found(&e, "budget type:markdown type:text")),
@@ -75,11 +105,25 @@ fn in_keeps_a_folder_by_name_or_by_path() {
         ("Finance/2024/tax.txt", "The tax return for this year."),
         ("personal/tax.txt", "The property tax on the house."),
     ]);
-    let path = |p: &str| docs.path().canonicalize().unwrap().join(p).to_string_lossy().into_owned();
+    let path = |p: &str| {
+        docs.path()
+            .canonicalize()
+            .unwrap()
+            .join(p)
+            .to_string_lossy()
+            .into_owned()
+    };
     let in_finance = search(&e, "tax in:finance");
     assert_eq!(in_finance.len(), 1);
-    assert_eq!(in_finance[0].path, path("Finance/2024/tax.txt"), "names match whatever their case");
-    assert_eq!(search(&e, "tax in:Finance/2024")[0].path, path("Finance/2024/tax.txt"));
+    assert_eq!(
+        in_finance[0].path,
+        path("Finance/2024/tax.txt"),
+        "names match whatever their case"
+    );
+    assert_eq!(
+        search(&e, "tax in:Finance/2024")[0].path,
+        path("Finance/2024/tax.txt")
+    );
     let personal = format!("tax in:\"{}\"", path("personal"));
     let hits = search(&e, &personal);
     assert_eq!(hits.len(), 1);
@@ -99,8 +143,14 @@ fn after_and_before_keep_files_by_modification_date() {
     index(&e, docs.path());
     assert_eq!(found(&e, "report after:2020"), ["new.txt"]);
     assert_eq!(found(&e, "report before:2020"), ["old.txt"]);
-    assert_eq!(found(&e, "report after:2019-06 before:2019-07"), ["old.txt"]);
-    assert_eq!(found(&e, "report before:2024-06-01 after:2019-06-01"), ["old.txt"]);
+    assert_eq!(
+        found(&e, "report after:2019-06 before:2019-07"),
+        ["old.txt"]
+    );
+    assert_eq!(
+        found(&e, "report before:2024-06-01 after:2019-06-01"),
+        ["old.txt"]
+    );
     assert!(found(&e, "report after:2024-07").is_empty());
     // Filters alone list what they keep, newest first.
     assert_eq!(found(&e, "after:2010"), ["new.txt", "old.txt"]);
@@ -116,8 +166,14 @@ fn operators_never_reach_the_embedder() {
         return;
     }
     let (e, docs, _data) = indexed(&[
-        ("heart.txt", "Reducing the risk of a heart attack after fifty."),
-        ("castle.txt", "The attack on the castle broke the old king's heart."),
+        (
+            "heart.txt",
+            "Reducing the risk of a heart attack after fifty.",
+        ),
+        (
+            "castle.txt",
+            "The attack on the castle broke the old king's heart.",
+        ),
     ]);
     let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).unwrap();
     e.set_embedder(Some(Arc::from(emb)));
@@ -138,5 +194,9 @@ fn operators_never_reach_the_embedder() {
     let hits = e
         .search(&SearchRequest::new("king castle -heart").with_mode(Mode::Vector))
         .unwrap();
-    assert!(hits.is_empty(), "both files mention a heart: {:?}", names(&hits));
+    assert!(
+        hits.is_empty(),
+        "both files mention a heart: {:?}",
+        names(&hits)
+    );
 }

@@ -4,8 +4,8 @@
 use super::*;
 use crumb_engine::EngineOptions;
 use tantivy::schema::{
-    FacetOptions, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
-    STORED, STRING,
+    FacetOptions, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
+    STRING,
 };
 
 /// The schema Crumb wrote before the query-language work (analyser `crumb_en`).

@@ -123,7 +123,8 @@ impl Catalog {
     /// Marks every file as not mirrored in the lexical index, so the next
     /// repair rewrites them all (after the index was rebuilt empty).
     pub fn mark_all_lexical_unsynced(&self) -> Result<()> {
-        self.conn.execute("UPDATE files SET lexical_synced = 0", [])?;
+        self.conn
+            .execute("UPDATE files SET lexical_synced = 0", [])?;
         Ok(())
     }
 

@@ -290,7 +290,10 @@ mod tests {
 
     #[test]
     fn a_lone_cjk_character_is_a_unigram_and_scripts_mix() {
-        let texts: Vec<String> = spans("猫 iPhone用のケース").into_iter().map(|t| t.0).collect();
+        let texts: Vec<String> = spans("猫 iPhone用のケース")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
         assert_eq!(texts, ["猫", "iPhone", "用の", "のケ", "ケー", "ース"]);
     }
 

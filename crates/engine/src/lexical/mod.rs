@@ -26,9 +26,9 @@ use schema::{schema, Fields};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
-use tantivy::schema::Facet;
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
@@ -108,6 +108,20 @@ pub(crate) struct WordEvidence {
     tokens: Vec<String>,
     alternatives: Vec<String>,
     idf: f32,
+}
+
+/// How much of a query a passage covers; see [`Lexical::coverage`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coverage {
+    /// IDF-weighted share of the query's words present, 0 to 1.
+    pub share: f32,
+    /// Sum of the IDF of the words present.
+    pub idf: f32,
+    /// That sum in units of the rarest possible word's IDF (one that a
+    /// single document holds), so that thresholds hold across index sizes.
+    pub rare_words: f32,
+    /// Words in the query.
+    pub words: usize,
 }
 
 impl LexicalQuery {
@@ -399,10 +413,11 @@ impl Lexical {
     }
 
     /// How much of the query `texts` (a passage, a file name) cover: the
-    /// IDF-weighted share of query words found in them, prefix and fuzzy
-    /// stand-ins included. 1 when every word is there; 0 when none is, or
-    /// when the query has no words.
-    pub fn coverage(&self, q: &LexicalQuery, texts: &[&str]) -> Result<f32> {
+    /// IDF-weighted share of query words found in them (prefix and fuzzy
+    /// stand-ins included), and the IDF those found words carry. A share of
+    /// 1 means every word is there; the IDF tells rare words from common
+    /// ones (`show the result` is covered by any abstract, with little IDF).
+    pub fn coverage(&self, q: &LexicalQuery, texts: &[&str]) -> Result<Coverage> {
         let mut analyzer = self.analyzer(TEXT_ANALYZER)?;
         let mut present: HashSet<String> = HashSet::new();
         for t in texts {
@@ -416,12 +431,27 @@ impl Lexical {
                 found += w.idf;
             }
         }
-        Ok(if total > 0.0 { found / total } else { 0.0 })
+        let n = q.searcher.num_docs().max(1) as f32;
+        // BM25's IDF of a term in one document: the most a word can weigh.
+        let rarest = (1.0 + (n - 0.5) / 1.5).ln();
+        Ok(Coverage {
+            share: if total > 0.0 { found / total } else { 0.0 },
+            idf: found,
+            rare_words: found / rarest,
+            words: q.words.len(),
+        })
     }
 
-    /// Number of documents (passages and name entries) the current reader sees.
+    /// Number of passages the current reader sees (name entries are not
+    /// counted, so this equals the catalog's passage count when in step).
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        let searcher = self.reader.searcher();
+        let entries = TermQuery::new(
+            Term::from_field_u64(self.fields.passage_id, 0),
+            IndexRecordOption::Basic,
+        );
+        let names = searcher.search(&entries, &Count).unwrap_or(0) as u64;
+        searcher.num_docs().saturating_sub(names)
     }
 
     /// A snippet maker for a query, built once per search: looking up its

@@ -66,7 +66,6 @@ impl Snippets {
     }
 }
 
-
 /// Context kept before the first match, in bytes. A result list shows a line
 /// or two of each snippet, so the match must come early.
 const LEAD_CONTEXT: usize = 48;

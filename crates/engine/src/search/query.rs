@@ -177,16 +177,14 @@ fn date_start(s: &str) -> Option<i64> {
         return None;
     }
     let date = jiff::civil::Date::new(year, month, day).ok()?;
-    let zoned = date
-        .to_zoned_datetime(jiff::tz::TimeZone::system())
-        .ok()?;
+    let zoned = date.to_zoned_datetime(jiff::tz::TimeZone::system()).ok()?;
     Some(zoned.timestamp().as_second())
 }
 
 /// Parses exactly `len` ASCII digits (1 or 2 for months and days).
 fn digits<T: std::str::FromStr>(s: &str, len: usize) -> Option<T> {
-    let ok = s.bytes().all(|b| b.is_ascii_digit())
-        && (s.len() == len || (len == 2 && s.len() == 1));
+    let ok =
+        s.bytes().all(|b| b.is_ascii_digit()) && (s.len() == len || (len == 2 && s.len() == 1));
     if ok {
         s.parse().ok()
     } else {
@@ -359,7 +357,10 @@ mod tests {
     fn a_dash_before_a_digit_or_space_is_text() {
         let q = ParsedQuery::parse("E2f-1, -2, -3 TKO cells CTLA - 4");
         assert!(q.excluded.is_empty());
-        assert_eq!(q.words, ["E2f-1,", "-2,", "-3", "TKO", "cells", "CTLA", "-", "4"]);
+        assert_eq!(
+            q.words,
+            ["E2f-1,", "-2,", "-3", "TKO", "cells", "CTLA", "-", "4"]
+        );
     }
 
     #[test]
@@ -394,7 +395,12 @@ mod tests {
 
     #[test]
     fn a_bad_date_restricts_nothing_and_says_why() {
-        for bad in ["after:2024-13", "after:24", "before:2024-02-30", "after:2024-0"] {
+        for bad in [
+            "after:2024-13",
+            "after:24",
+            "before:2024-02-30",
+            "after:2024-0",
+        ] {
             let q = ParsedQuery::parse(bad);
             assert_eq!(q.modified_after, None, "{bad}");
             assert_eq!(q.modified_before, None, "{bad}");
