@@ -152,8 +152,10 @@ fn after_and_before_keep_files_by_modification_date() {
         ["old.txt"]
     );
     assert!(found(&e, "report after:2024-07").is_empty());
-    // Filters alone list what they keep, newest first.
+    // Filters alone list what they keep, newest first; punctuation alone
+    // is not "no filter".
     assert_eq!(found(&e, "after:2010"), ["new.txt", "old.txt"]);
+    assert!(found(&e, "- ").is_empty());
     // A date still being typed restricts nothing and says why.
     let r = results(&e, "report after:20x4", Mode::Bm25);
     assert_eq!(r.hits.len(), 2);

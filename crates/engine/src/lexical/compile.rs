@@ -29,8 +29,9 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DfaWrapper, DisjunctionMaxQuery, FuzzyTermQuery, Occur,
-    PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, DfaWrapper, DisjunctionMaxQuery, EmptyQuery,
+    FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -119,7 +120,13 @@ impl Compiler<'_> {
         let mut clauses = positive;
         clauses.extend(constraints.iter().map(|(o, q)| (*o, q.box_clone())));
         let query = if clauses.is_empty() {
-            Box::new(AllQuery) as Clause
+            // Text that analyses to nothing (`-`, `the `) matches nothing;
+            // no text and no operators cannot get here.
+            if parsed.has_text() {
+                Box::new(EmptyQuery) as Clause
+            } else {
+                Box::new(AllQuery) as Clause
+            }
         } else {
             if !scored && clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
                 clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -461,7 +468,7 @@ impl Compiler<'_> {
 /// leave their gap).
 fn term_or_phrase(field: Field, tokens: &[Analysed]) -> Clause {
     match tokens {
-        [] => Box::new(tantivy::query::EmptyQuery),
+        [] => Box::new(EmptyQuery),
         [t] => Box::new(TermQuery::new(
             Term::from_field_text(field, &t.text),
             IndexRecordOption::WithFreqs,
@@ -549,7 +556,7 @@ fn one_of(clauses: Vec<(Occur, Clause)>) -> Clause {
         if let Some((_, q)) = clauses.into_iter().next() {
             return q;
         }
-        return Box::new(tantivy::query::EmptyQuery);
+        return Box::new(EmptyQuery);
     }
     Box::new(BooleanQuery::new(clauses))
 }
