@@ -155,6 +155,7 @@ fn after_and_before_keep_files_by_modification_date() {
     // Filters alone list what they keep, newest first; punctuation alone
     // is not "no filter".
     assert_eq!(found(&e, "after:2010"), ["new.txt", "old.txt"]);
+    assert!(!results(&e, "after:2010", Mode::Bm25).no_strong_match);
     assert!(found(&e, "- ").is_empty());
     // A date still being typed restricts nothing and says why.
     let r = results(&e, "report after:20x4", Mode::Bm25);

@@ -107,7 +107,8 @@ impl Engine {
         let hits = self.hits(&lq, files.into_iter().take(req.limit), &passages)?;
         let evidence = self.evidence(&lq, &lexical, &vector, &fused, &passages)?;
         Ok(SearchResults {
-            no_strong_match: hits.is_empty() || evidence.no_strong_match(),
+            // Operators alone (`type:pdf after:2024`) are answered exactly.
+            no_strong_match: hits.is_empty() || (parsed.has_text() && evidence.no_strong_match()),
             hits,
             evidence,
             problems: parsed.problems.clone(),
