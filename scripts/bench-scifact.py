@@ -7,12 +7,61 @@ prints NDCG@10 per mode. Usage:
 
     scripts/bench-scifact.py [--split test|train] [--modes bm25,vector,hybrid]
         [--embedder DIR] [--reranker DIR] [--work DIR] [--crumb PATH]
+        [--as-you-type] [--confidence [--dump-evidence FILE]]
+
+--as-you-type (first mode only): each query is cut inside its longest word,
+keeping the first 60% of that word, as if still being typed. Of the queries
+whose full form finds a relevant abstract in the top 10, it reports the share
+whose cut form still does, and the ceiling: the same cut with the word
+completed.
+
+--confidence: the share of the split's queries flagged "no strong match",
+and of 300 out-of-domain queries (command descriptions of the tldr pages in
+the shared corpus; every other page, the pages the thresholds were not
+calibrated on, or the other half with --ood-half calibrate).
 """
-import argparse, json, math, os, subprocess, sys, time
+import argparse, json, math, os, re, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("CRUMB_SCIFACT", ROOT.parent / "shared/datasets/scifact"))
+TLDR = Path(os.environ.get("CRUMB_TLDR", ROOT.parent / "shared/corpus/files/notes/tldr"))
+
+
+def cut_query(q: str, keep: float = 0.6):
+    """(cut, completed): the query up to the first `keep` of its longest word,
+    and up to the end of that word. None when the query has no word."""
+    words = list(re.finditer(r"[^\W_]+", q))
+    if not words:
+        return None
+    w = max(words, key=lambda m: len(m.group()))  # the first longest
+    n = max(1, int(len(w.group()) * keep))
+    return q[: w.start() + n], q[: w.end()]
+
+
+def ood_queries(half: str):
+    """Descriptions from the tldr pages: each page's summary and each
+    example's description. Pages alternate between the calibration half and
+    the evaluation half, in path order."""
+    pages = sorted(TLDR.rglob("*.md"))
+    if not pages:
+        sys.exit(f"no tldr pages under {TLDR} (set CRUMB_TLDR)")
+    pick = 0 if half == "calibrate" else 1
+    out = []
+    for i, page in enumerate(pages):
+        if i % 2 != pick:
+            continue
+        for line in page.read_text(errors="replace").splitlines():
+            text = None
+            if line.startswith("> ") and "More information" not in line:
+                text = line[2:]
+            elif line.startswith("- "):
+                text = line[2:]
+            if text:
+                text = re.sub(r"[`{}]", "", text).strip().rstrip(":.").strip()
+                if text:
+                    out.append(text.replace("\t", " "))
+    return out
 
 
 def write_corpus(dest: Path) -> int:
@@ -64,6 +113,14 @@ def main():
                     help="latency runs: only the first N queries (NDCG then covers those only)")
     ap.add_argument("--min-ndcg", type=float, default=None,
                     help="exit non-zero if the first mode scores below this")
+    ap.add_argument("--as-you-type", action="store_true",
+                    help="also run each query cut inside its longest word (first mode)")
+    ap.add_argument("--confidence", action="store_true",
+                    help="report the share flagged no_strong_match, in-domain and out-of-domain")
+    ap.add_argument("--ood-half", default="evaluate", choices=["evaluate", "calibrate"])
+    ap.add_argument("--ood-count", type=int, default=300)
+    ap.add_argument("--dump-evidence", default=None,
+                    help="with --confidence: write each query's evidence as JSON lines here")
     a = ap.parse_args()
 
     work = Path(a.work)
@@ -88,8 +145,7 @@ def main():
     qfile = work / f"queries-{a.split}.tsv"
     qfile.write_text("".join(f"{i}\t{t}\n" for i, t in queries.items()))
 
-    results = {}
-    for mode in a.modes.split(","):
+    def run(mode, qfile):
         t0 = time.time()
         out = subprocess.run(
             [a.crumb, "--data-dir", str(data), "search", "--queries", str(qfile), "--limit", "10",
@@ -98,11 +154,16 @@ def main():
              "--embedder-variant", a.embedder_variant]
             + (["--rerank-window", a.rerank_window] if a.rerank_window else []),
             check=True, capture_output=True, text=True).stdout
-        elapsed = time.time() - t0
+        return [json.loads(line) for line in out.splitlines()], time.time() - t0
+
+    results = {}
+    lines_by_mode = {}
+    for mode in a.modes.split(","):
+        lines, elapsed = run(mode, qfile)
+        lines_by_mode[mode] = lines
         scores = []
         lat = []
-        for line in out.splitlines():
-            r = json.loads(line)
+        for r in lines:
             lat.append(r["ms"])
             ranked = [Path(h["path"]).stem for h in r["hits"]]
             scores.append(ndcg_at_10(ranked, qrels[r["id"]]))
@@ -115,9 +176,61 @@ def main():
               f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms (in-process, {elapsed:.1f}s wall incl. model load)")
     print(f"indexed {docs} abstracts in {t_index:.1f}s")
     first = a.modes.split(",")[0]
+    if a.as_you_type:
+        as_you_type(a, run, first, queries, qrels, lines_by_mode[first], work)
+    if a.confidence:
+        confidence(a, run, lines_by_mode, queries, qrels, work)
     if a.min_ndcg is not None and results[first] < a.min_ndcg:
         print(f"FAIL: {first} NDCG@10 {results[first]:.4f} < {a.min_ndcg}", file=sys.stderr)
         sys.exit(1)
+
+
+def found(r, rels):
+    return any(Path(h["path"]).stem in rels for h in r["hits"][:10])
+
+
+def as_you_type(a, run, mode, queries, qrels, full_lines, work):
+    cuts = {i: cut_query(q) for i, q in queries.items()}
+    cuts = {i: c for i, c in cuts.items() if c}
+    for name, k in (("cut", 0), ("completed", 1)):
+        f = work / f"queries-{a.split}-{name}.tsv"
+        f.write_text("".join(f"{i}\t{c[k]}\n" for i, c in cuts.items()))
+    cut, _ = run(mode, work / f"queries-{a.split}-cut.tsv")
+    done, _ = run(mode, work / f"queries-{a.split}-completed.tsv")
+    full_ok = {r["id"] for r in full_lines if found(r, qrels[r["id"]])}
+    cut_ok = {r["id"] for r in cut if r["id"] in full_ok and found(r, qrels[r["id"]])}
+    done_ok = {r["id"] for r in done if r["id"] in full_ok and found(r, qrels[r["id"]])}
+    n = len(full_ok)
+    print(f"as you type ({mode}): of {n} {a.split} queries whose full form finds a relevant "
+          f"abstract in the top 10, the cut form finds one for {len(cut_ok)} "
+          f"({100 * len(cut_ok) / n:.1f}%); completed word (ceiling): {len(done_ok)} "
+          f"({100 * len(done_ok) / n:.1f}%)")
+
+
+def confidence(a, run, lines_by_mode, queries, qrels, work):
+    ood = ood_queries(a.ood_half)[: a.ood_count]
+    f = work / f"queries-ood-{a.ood_half}.tsv"
+    f.write_text("".join(f"ood{i}\t{q}\n" for i, q in enumerate(ood)))
+    dump = open(a.dump_evidence, "w") if a.dump_evidence else None
+    for mode, lines in lines_by_mode.items():
+        ood_lines, _ = run(mode, f)
+        flagged_in = sum(r["no_strong_match"] for r in lines)
+        flagged_out = sum(r["no_strong_match"] for r in ood_lines)
+        print(f"no strong match ({mode}): {flagged_in}/{len(lines)} {a.split} queries flagged "
+              f"({100 * flagged_in / len(lines):.1f}%), {flagged_out}/{len(ood_lines)} "
+              f"out-of-domain ({100 * flagged_out / len(ood_lines):.1f}%, tldr {a.ood_half} half)")
+        if dump:
+            for r in lines:
+                dump.write(json.dumps({"mode": mode, "id": r["id"], "domain": "in",
+                                       "query": queries[r["id"]], "found": found(r, qrels[r["id"]]),
+                                       "evidence": r["evidence"],
+                                       "no_strong_match": r["no_strong_match"]}) + "\n")
+            for r, q in zip(ood_lines, ood):
+                dump.write(json.dumps({"mode": mode, "id": r["id"], "domain": "out", "query": q,
+                                       "evidence": r["evidence"],
+                                       "no_strong_match": r["no_strong_match"]}) + "\n")
+    if dump:
+        dump.close()
 
 
 if __name__ == "__main__":

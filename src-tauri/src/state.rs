@@ -143,7 +143,8 @@ impl AppState {
         };
         let hits = engine
             .search_progressive(&req, &mut on_stage, &overtaken)
-            .map_err(engine_err)?;
+            .map_err(engine_err)?
+            .hits;
         if reranking {
             self.latency
                 .record(&settings.reranker, started.elapsed().as_secs_f64() * 1e3);

@@ -17,5 +17,6 @@ mod models;
 mod rerank;
 mod snapshots;
 mod support;
+mod typing;
 mod vectors;
 mod watch;

@@ -205,7 +205,7 @@ fn progressive_search_paints_fused_then_first_files_then_the_full_depth() {
             (SearchStage::Done, 10, 10)
         ]
     );
-    assert_eq!(done.len(), 10);
+    assert_eq!(done.hits.len(), 10);
     assert_eq!(r.pairs.load(Ordering::SeqCst), 12, "each file scored once");
 }
 

@@ -3,12 +3,15 @@
 use anyhow::{bail, Result};
 use crumb_engine::catalog::FileRecord;
 use crumb_engine::progress::IndexingStep;
+use crumb_engine::search::Matched;
 use crumb_engine::{Hit, IndexReport, Status};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 
-/// Hits as the JSON contract: `{path, score, snippet, location, details}` plus extras.
-pub fn hits_json(hits: &[Hit]) -> Value {
+/// Hits as the JSON contract: `{path, score, snippet, location, details}` plus
+/// extras. Each hit repeats the query's `no_strong_match`, so `--json` stays
+/// an array of hits.
+pub fn hits_json(hits: &[Hit], no_strong_match: bool) -> Value {
     Value::Array(
         hits.iter()
             .map(|h| {
@@ -24,16 +27,21 @@ pub fn hits_json(hits: &[Hit]) -> Value {
                     "modified": h.modified,
                     "file_id": h.file_id,
                     "passage_id": h.passage_id,
+                    "matched": h.matched,
+                    "no_strong_match": no_strong_match,
                 })
             })
             .collect(),
     )
 }
 
-pub fn hits_human(hits: &[Hit]) {
+pub fn hits_human(hits: &[Hit], no_strong_match: bool) {
     if hits.is_empty() {
         println!("no matches");
         return;
+    }
+    if no_strong_match {
+        println!("no strong match; the closest results:");
     }
     for (i, h) in hits.iter().enumerate() {
         let loc = h.location.display();
@@ -42,7 +50,12 @@ pub fn hits_human(hits: &[Hit]) {
         } else {
             format!(" ({loc})")
         };
-        println!("{:>2}. {}{}  [{:.3}]", i + 1, h.path, loc, h.score);
+        let by_name = if h.matched == Matched::Name {
+            "  (name)"
+        } else {
+            ""
+        };
+        println!("{:>2}. {}{}  [{:.3}]{by_name}", i + 1, h.path, loc, h.score);
         println!("    {}", h.snippet.text.replace('\n', " "));
     }
 }

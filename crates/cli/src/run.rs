@@ -103,14 +103,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             match (query, queries) {
                 (_, Some(file)) => search_batch(&engine, &base, &file),
                 (Some(q), None) => {
-                    let hits = engine.search(&SearchRequest { query: q, ..base })?;
+                    let results =
+                        engine.search_results(&SearchRequest { query: q, ..base }, &|| false)?;
+                    for p in &results.problems {
+                        eprintln!("note: {p}");
+                    }
                     if json {
                         println!(
                             "{}",
-                            serde_json::to_string_pretty(&output::hits_json(&hits))?
+                            serde_json::to_string_pretty(&output::hits_json(
+                                &results.hits,
+                                results.no_strong_match
+                            ))?
                         );
                     } else {
-                        output::hits_human(&hits);
+                        output::hits_human(&results.hits, results.no_strong_match);
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -162,12 +169,21 @@ fn search_batch(engine: &Engine, base: &SearchRequest, file: &std::path::Path) -
             bail!("{}:{}: expected `id<TAB>query`", file.display(), n + 1);
         };
         let started = std::time::Instant::now();
-        let hits = engine.search(&SearchRequest {
-            query: query.to_string(),
-            ..base.clone()
-        })?;
+        let results = engine.search_results(
+            &SearchRequest {
+                query: query.to_string(),
+                ..base.clone()
+            },
+            &|| false,
+        )?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let line = serde_json::json!({ "id": id, "hits": output::hits_json(&hits), "ms": ms });
+        let line = serde_json::json!({
+            "id": id,
+            "hits": output::hits_json(&results.hits, results.no_strong_match),
+            "ms": ms,
+            "no_strong_match": results.no_strong_match,
+            "evidence": results.evidence,
+        });
         writeln!(out, "{line}")?;
     }
     out.flush()?;

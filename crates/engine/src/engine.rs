@@ -71,8 +71,15 @@ impl Engine {
                 .map_err(|e| Error::io(format!("create data dir {}", dir.display()), e))?;
             // Take the tantivy writer lock first: it is what makes this process
             // the one writer of this data dir.
-            let lexical = Lexical::open(&dir.join("lexical"), true)?;
-            (Catalog::open(&catalog_path)?, lexical)
+            let mut lexical = Lexical::open(&dir.join("lexical"), true)?;
+            let catalog = Catalog::open(&catalog_path)?;
+            if lexical.is_outdated() {
+                // Mark first, rebuild second: a crash in between leaves every
+                // file unsynced, and the repair below refills the index.
+                catalog.mark_all_lexical_unsynced()?;
+                lexical = lexical.rebuild()?;
+            }
+            (catalog, lexical)
         };
         let engine = Engine {
             opts: opts.clone(),

@@ -120,6 +120,14 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Marks every file as not mirrored in the lexical index, so the next
+    /// repair rewrites them all (after the index was rebuilt empty).
+    pub fn mark_all_lexical_unsynced(&self) -> Result<()> {
+        self.conn
+            .execute("UPDATE files SET lexical_synced = 0", [])?;
+        Ok(())
+    }
+
     /// Deleted files whose lexical documents may still exist.
     pub fn pending_lexical_deletes(&self) -> Result<Vec<i64>> {
         let mut st = self.conn.prepare("SELECT file_id FROM lexical_deletes")?;

@@ -1,14 +1,19 @@
 //! Query side: requests, hits with their score details, rank fusion and
 //! grouping of passages into files.
 
+pub mod confidence;
 mod fuse;
 mod group;
+mod names;
+pub mod query;
 mod rerank;
 mod run;
 pub mod window;
 
+pub use confidence::Evidence;
 pub use fuse::{fuse, Candidate, RRF_K};
 pub use group::group_by_file;
+pub use query::ParsedQuery;
 pub use rerank::{rerank_candidates, RerankCache};
 pub use run::SearchStage;
 
@@ -194,10 +199,40 @@ pub struct Hit {
     pub snippet: Snippet,
     /// Where that passage is.
     pub location: Location,
-    /// The best passage's id.
+    /// The best passage's id (negative for a file's name entry: a file with
+    /// no text, found by its name).
     pub passage_id: i64,
     /// Score details.
     pub details: ScoreDetails,
+    /// Whether the query matched the file's name (or folder) rather than
+    /// its content.
+    pub matched: Matched,
+}
+
+/// What part of a file a hit matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matched {
+    /// The text: its words, or its meaning.
+    #[default]
+    Content,
+    /// Only the file's name, folder or title.
+    Name,
+}
+
+/// The answer to a search: files, best first, and whether any of them is a
+/// strong match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// The files.
+    pub hits: Vec<Hit>,
+    /// True when the evidence says none of the hits really answers the
+    /// query: the app shows them under a "no strong match" line.
+    pub no_strong_match: bool,
+    /// What that verdict was decided from.
+    pub evidence: Evidence,
+    /// Operators that could not be read (a malformed date), in words.
+    pub problems: Vec<String>,
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 
 use super::window::{focus_window, CPU_WINDOW_TOKENS};
 use super::{
-    fuse, group_by_file, rerank_candidates, Candidate, Hit, Mode, ScoreDetails, SearchRequest,
+    fuse, group_by_file, names, rerank_candidates, Candidate, Hit, Mode, ParsedQuery, ScoreDetails,
+    SearchRequest, SearchResults,
 };
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
+use crate::lexical::LexicalQuery;
 use crate::models::Reranker;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -42,7 +44,7 @@ struct RerankInput<'a> {
 impl Engine {
     /// Answers a query with files, best first.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
-        self.search_cancellable(req, &|| false)
+        Ok(self.search_results(req, &|| false)?.hits)
     }
 
     /// Like [`Engine::search`], but gives up with [`Error::Cancelled`] as
@@ -53,6 +55,16 @@ impl Engine {
         req: &SearchRequest,
         should_stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Vec<Hit>> {
+        Ok(self.search_results(req, should_stop)?.hits)
+    }
+
+    /// Like [`Engine::search_cancellable`], with the "no strong match"
+    /// verdict and its evidence.
+    pub fn search_results(
+        &self,
+        req: &SearchRequest,
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<SearchResults> {
         self.search_progressive(req, &mut |_, _| {}, should_stop)
     }
 
@@ -66,17 +78,21 @@ impl Engine {
         req: &SearchRequest,
         on_stage: &mut dyn FnMut(SearchStage, &[Hit]),
         should_stop: &(dyn Fn() -> bool + Sync),
-    ) -> Result<Vec<Hit>> {
-        let query = req.query.trim();
-        if query.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<SearchResults> {
+        // Operators leave the text here: the embedder and the reranker see
+        // only `query`, the words and phrases.
+        let parsed = ParsedQuery::parse(&req.query);
+        if parsed.is_empty() {
+            return Ok(SearchResults::default());
         }
+        let query = parsed.semantic_text();
         if req.limit == 0 {
             return Err(Error::Input("limit must be at least 1".into()));
         }
         if self.opts.read_only {
             self.lexical.refresh()?;
         }
+        let lq = self.lexical.query(&parsed, &req.filters)?;
         let embedder = self.embedder();
         let mode = match (req.mode, &embedder) {
             (Mode::Vector, None) => {
@@ -89,19 +105,19 @@ impl Engine {
         };
         let candidates = req.candidates.max(req.limit);
 
-        let lexical = if mode == Mode::Vector {
+        let lexical = if mode == Mode::Vector && parsed.has_text() {
             Vec::new()
         } else {
             let _s = tracing::debug_span!(target: "search::lexical", "bm25").entered();
             self.lexical
-                .search(query, &req.filters, candidates)?
+                .search(&lq, candidates)?
                 .into_iter()
                 .map(|h| (h.passage_id, h.score))
                 .collect()
         };
         let vector = match (&embedder, mode) {
-            (Some(e), Mode::Vector | Mode::Hybrid) => {
-                self.vector_candidates(e.as_ref(), req, candidates)?
+            (Some(e), Mode::Vector | Mode::Hybrid) if parsed.has_text() => {
+                self.vector_candidates(e.as_ref(), query, &lq, candidates)?
             }
             _ => Vec::new(),
         };
@@ -109,7 +125,9 @@ impl Engine {
         let mut fused = fuse(&lexical, &vector, req.rrf_k);
         let passages = {
             let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
-            self.catalog()?.passages_by_id(&ids)?
+            let mut found = self.catalog()?.passages_by_id(&ids)?;
+            self.add_name_entries(&ids, &mut found)?;
+            found
         };
         // Stale tantivy docs (a crash between commits) have no catalog passage.
         fused.retain(|c| passages.contains_key(&c.passage_id));
@@ -122,46 +140,84 @@ impl Engine {
         let file_of = |p: i64| passages.get(&p).map(|s| s.file_id);
         let ranked = |fused: &[Candidate]| -> Result<Vec<Hit>> {
             let files = group_by_file(fused, file_of);
-            self.hits(query, files.into_iter().take(req.limit), &passages)
+            self.hits(&lq, files.into_iter().take(req.limit), &passages)
         };
-        let reranker = if req.rerank { self.reranker() } else { None };
+        let reranker = if req.rerank && parsed.has_text() {
+            self.reranker()
+        } else {
+            None
+        };
         let groups = rerank_candidates(&fused, file_of, req.rerank_top, RERANK_PER_FILE);
-        let Some(reranker) = reranker.filter(|_| !groups.is_empty()) else {
-            let hits = ranked(&fused)?;
-            on_stage(SearchStage::Done, &hits);
-            return Ok(hits);
-        };
-        on_stage(SearchStage::Fused, &ranked(&fused)?);
-
-        let _s = tracing::debug_span!(target: "search::rerank", "rerank", files = groups.len())
-            .entered();
-        let window = req
-            .rerank_window
-            .unwrap_or(if reranker.provider() == "cpu" {
-                CPU_WINDOW_TOKENS
-            } else {
-                reranker.max_length()
-            })
-            .min(reranker.max_length());
-        let input = RerankInput {
-            reranker: reranker.as_ref(),
-            query,
-            terms: self.lexical.query_terms(query),
-            window,
-        };
-        let first = match req.rerank_first {
-            0 => groups.len(),
-            n => n.min(groups.len()),
-        };
-        let (head, tail) = groups.split_at(first);
-        self.rerank(&input, &mut fused, head.concat(), &passages, should_stop)?;
-        if !tail.is_empty() {
-            on_stage(SearchStage::Partial, &ranked(&fused)?);
-            self.rerank(&input, &mut fused, tail.concat(), &passages, should_stop)?;
+        if let Some(reranker) = reranker.filter(|_| !groups.is_empty()) {
+            on_stage(SearchStage::Fused, &ranked(&fused)?);
+            let _s = tracing::debug_span!(target: "search::rerank", "rerank", files = groups.len())
+                .entered();
+            let window = req
+                .rerank_window
+                .unwrap_or(if reranker.provider() == "cpu" {
+                    CPU_WINDOW_TOKENS
+                } else {
+                    reranker.max_length()
+                })
+                .min(reranker.max_length());
+            let input = RerankInput {
+                reranker: reranker.as_ref(),
+                query,
+                terms: self.lexical.query_terms(query),
+                window,
+            };
+            let first = match req.rerank_first {
+                0 => groups.len(),
+                n => n.min(groups.len()),
+            };
+            let (head, tail) = groups.split_at(first);
+            self.rerank(&input, &mut fused, head.concat(), &passages, should_stop)?;
+            if !tail.is_empty() {
+                on_stage(SearchStage::Partial, &ranked(&fused)?);
+                self.rerank(&input, &mut fused, tail.concat(), &passages, should_stop)?;
+            }
         }
         let hits = ranked(&fused)?;
+        let evidence = self.evidence(&lq, &lexical, &vector, &fused, &passages)?;
         on_stage(SearchStage::Done, &hits);
-        Ok(hits)
+        Ok(SearchResults {
+            // Operators alone (`type:pdf after:2024`) are answered exactly.
+            no_strong_match: hits.is_empty() || (parsed.has_text() && evidence.no_strong_match()),
+            hits,
+            evidence,
+            problems: parsed.problems.clone(),
+        })
+    }
+
+    /// The `n` passages nearest the query embedding, filters and operators applied.
+    fn vector_candidates(
+        &self,
+        embedder: &dyn crate::models::Embedder,
+        query: &str,
+        lq: &LexicalQuery,
+        n: usize,
+    ) -> Result<Vec<(i64, f32)>> {
+        let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
+        let index = self.vector_index(embedder.id())?;
+        if index.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = embedder.embed_query(query)?;
+        let cat = self.catalog()?;
+        if !lq.has_constraints() {
+            return index.search_rescored(cat.conn(), &q, n);
+        }
+        // Filters, phrases and exclusions live in the lexical index:
+        // over-fetch, then keep what it admits.
+        let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
+        let admitted = self
+            .lexical
+            .admit(lq, &raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
+        Ok(raw
+            .into_iter()
+            .filter(|(id, _)| admitted.contains(id))
+            .take(n)
+            .collect())
     }
 
     /// Scores `fused[i]` for each `i` in `picked` with the cross-encoder,
@@ -253,67 +309,30 @@ impl Engine {
         text.get(a..b).unwrap_or(text)
     }
 
-    /// The `n` passages nearest the query embedding, filters applied.
-    fn vector_candidates(
-        &self,
-        embedder: &dyn crate::models::Embedder,
-        req: &SearchRequest,
-        n: usize,
-    ) -> Result<Vec<(i64, f32)>> {
-        let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
-        let index = self.vector_index(embedder.id())?;
-        if index.is_empty() {
-            return Ok(Vec::new());
-        }
-        let q = embedder.embed_query(req.query.trim())?;
-        let cat = self.catalog()?;
-        if req.filters.is_empty() {
-            return index.search_rescored(cat.conn(), &q, n);
-        }
-        // Filters live in the catalog: over-fetch, then keep what passes.
-        let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
-        let passages = cat.passages_by_id(&raw.iter().map(|r| r.0).collect::<Vec<_>>())?;
-        let mut out = Vec::new();
-        for (id, score) in raw {
-            let Some(p) = passages.get(&id) else { continue };
-            let Some(file) = cat.file_by_id(p.file_id)? else {
-                continue;
-            };
-            if req
-                .filters
-                .admits(file.kind, &file.path, file.mtime_ns / 1_000_000_000)
-            {
-                out.push((id, score));
-                if out.len() == n {
-                    break;
-                }
-            }
-        }
-        Ok(out)
-    }
-
     fn hits(
         &self,
-        query: &str,
+        lq: &LexicalQuery,
         files: impl Iterator<Item = (i64, Candidate)>,
         passages: &HashMap<i64, StoredPassage>,
     ) -> Result<Vec<Hit>> {
         let cat = self.catalog()?;
-        let snippets = self.lexical.snippets(query, SNIPPET_CHARS)?;
+        let snippets = self.lexical.snippets(lq, SNIPPET_CHARS)?;
         let mut out = Vec::new();
         for (file_id, c) in files {
             let (Some(file), Some(p)) = (cat.file_by_id(file_id)?, passages.get(&c.passage_id))
             else {
                 continue;
             };
-            let snippet = snippets.snippet(&p.text);
+            let snippet = snippets.of(p);
             let mut location = p.location.clone();
             // Point at the line of the first match, not the passage's first line.
             if let (Some(line), Some(at)) = (location.line, snippet.first_match) {
                 let before = p.text.get(..at).unwrap_or("");
                 location.line = Some(line + before.matches('\n').count() as u32);
             }
+            let matched = names::matched(&c, &snippet, lq.has_text());
             out.push(Hit {
+                matched,
                 file_id,
                 path: file.path,
                 title: file.title,
