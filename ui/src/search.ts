@@ -32,7 +32,9 @@ export class SearchController {
     private readonly run: Runner,
     private readonly view: SearchView,
     // Short: a keyword search costs a few ms, and a newer keystroke cancels
-    // the work in flight, so waiting longer only delays the first paint.
+    // the work in flight. Not zero: with no debounce, a fast typist's every
+    // keystroke starts a search with reranking, and they crowd each other out
+    // (2.6 s to the first paint in the app benchmark, against 0.1 s at 15 ms).
     private readonly debounceMs = 15,
   ) {}
 
