@@ -32,6 +32,9 @@ pub enum SearchStage {
     Done,
 }
 
+/// Receives a progressive search's stages.
+type StageSink<'a> = dyn FnMut(SearchStage, &[Hit]) + 'a;
+
 /// What the reranker reads of one search: the query, the terms BM25 matched
 /// and the window size.
 struct RerankInput<'a> {
@@ -65,7 +68,7 @@ impl Engine {
         req: &SearchRequest,
         should_stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<SearchResults> {
-        self.search_progressive(req, &mut |_, _| {}, should_stop)
+        self.search_staged(req, None, should_stop)
     }
 
     /// A search that shows its work as it goes: `on_stage` receives the fused
@@ -77,6 +80,17 @@ impl Engine {
         &self,
         req: &SearchRequest,
         on_stage: &mut dyn FnMut(SearchStage, &[Hit]),
+        should_stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<SearchResults> {
+        self.search_staged(req, Some(on_stage), should_stop)
+    }
+
+    /// The search itself. The earlier stages' hits (snippets, file lookups)
+    /// are only built when someone listens for them.
+    fn search_staged(
+        &self,
+        req: &SearchRequest,
+        mut on_stage: Option<&mut StageSink<'_>>,
         should_stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<SearchResults> {
         // Operators leave the text here: the embedder and the reranker see
@@ -149,7 +163,9 @@ impl Engine {
         };
         let groups = rerank_candidates(&fused, file_of, req.rerank_top, RERANK_PER_FILE);
         if let Some(reranker) = reranker.filter(|_| !groups.is_empty()) {
-            on_stage(SearchStage::Fused, &ranked(&fused)?);
+            if let Some(f) = on_stage.as_deref_mut() {
+                f(SearchStage::Fused, &ranked(&fused)?);
+            }
             let _s = tracing::debug_span!(target: "search::rerank", "rerank", files = groups.len())
                 .entered();
             let window = req
@@ -173,13 +189,17 @@ impl Engine {
             let (head, tail) = groups.split_at(first);
             self.rerank(&input, &mut fused, head.concat(), &passages, should_stop)?;
             if !tail.is_empty() {
-                on_stage(SearchStage::Partial, &ranked(&fused)?);
+                if let Some(f) = on_stage.as_deref_mut() {
+                    f(SearchStage::Partial, &ranked(&fused)?);
+                }
                 self.rerank(&input, &mut fused, tail.concat(), &passages, should_stop)?;
             }
         }
         let hits = ranked(&fused)?;
         let evidence = self.evidence(&lq, &lexical, &vector, &fused, &passages)?;
-        on_stage(SearchStage::Done, &hits);
+        if let Some(f) = on_stage {
+            f(SearchStage::Done, &hits);
+        }
         Ok(SearchResults {
             // Operators alone (`type:pdf after:2024`) are answered exactly.
             no_strong_match: hits.is_empty() || (parsed.has_text() && evidence.no_strong_match()),
