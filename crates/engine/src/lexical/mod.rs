@@ -494,11 +494,9 @@ impl Lexical {
     /// placed around.
     pub fn query_terms(&self, query: &str) -> Vec<String> {
         let mut terms: Vec<String> = Vec::new();
-        if let Ok(mut a) = self.analyzer(TEXT_ANALYZER) {
-            for t in analyse(&mut a, query) {
-                if !terms.contains(&t.text) {
-                    terms.push(t.text);
-                }
+        for t in self.terms(query).unwrap_or_default() {
+            if !terms.contains(&t) {
+                terms.push(t);
             }
         }
         terms
