@@ -83,6 +83,20 @@ def embed(model_dir, pfile, variant, threads, batch, rounds, max_tokens=256):
                       "passages_per_s": round(len(texts) / best, 2)}))
 
 
+def padded_pairs(tok, query, passages):
+    """(query, passage) pairs tokenised and right-padded into one batch, as a
+    Python client scores them: ids, attention mask, and the real token count."""
+    import numpy as np
+    encs = tok.encode_batch([(query, p) for p in passages])
+    L = max(len(e.ids) for e in encs)
+    ids = np.zeros((len(encs), L), np.int64)
+    mask = np.zeros((len(encs), L), np.int64)
+    for r, e in enumerate(encs):
+        ids[r, :len(e.ids)] = e.ids
+        mask[r, :len(e.ids)] = 1
+    return ids, mask, sum(len(e.ids) for e in encs)
+
+
 def rerank(model_dir, pfile, threads, top, rounds, max_tokens=512):
     import numpy as np
     from tokenizers import Tokenizer
@@ -95,13 +109,7 @@ def rerank(model_dir, pfile, threads, top, rounds, max_tokens=512):
     q = "What is the effect of diffusion tensor imaging on white matter development?"
 
     def run():
-        encs = tok.encode_batch([(q, t) for t in texts])
-        L = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), L), np.int64)
-        mask = np.zeros((len(encs), L), np.int64)
-        for r, e in enumerate(encs):
-            ids[r, :len(e.ids)] = e.ids
-            mask[r, :len(e.ids)] = 1
+        ids, mask, _ = padded_pairs(tok, q, texts)
         return sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
 
     run()
@@ -130,15 +138,9 @@ def rerank_pairs(model_dir, pfile, threads, rounds):
     queries = [json.loads(l) for l in open(pfile) if l.strip()]
 
     def run(q, ps):
-        encs = tok.encode_batch([(q, p) for p in ps])
-        L = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), L), np.int64)
-        mask = np.zeros((len(encs), L), np.int64)
-        for r, e in enumerate(encs):
-            ids[r, :len(e.ids)] = e.ids
-            mask[r, :len(e.ids)] = 1
+        ids, mask, n = padded_pairs(tok, q, ps)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        return sess.run(["logits"], {k: v for k, v in feeds.items() if k in names})[0], sum(len(e.ids) for e in encs)
+        return sess.run(["logits"], {k: v for k, v in feeds.items() if k in names})[0], n
 
     run(queries[0]["query"], queries[0]["passages"])
     ms, tokens = [], 0

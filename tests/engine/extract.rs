@@ -8,12 +8,12 @@ use crumb_engine::FileKind;
 use std::path::Path;
 use std::time::Duration;
 
-fn extract(bytes: &[u8], name: &str) -> Result<ExtractedDoc, ExtractError> {
+pub(crate) fn extract(bytes: &[u8], name: &str) -> Result<ExtractedDoc, ExtractError> {
     let kind = FileKind::from_path(Path::new(name));
     Extractors::default().extract(kind, bytes, name, &Limits::default())
 }
 
-fn extract_file(path: &Path) -> Result<ExtractedDoc, ExtractError> {
+pub(crate) fn extract_file(path: &Path) -> Result<ExtractedDoc, ExtractError> {
     let bytes = std::fs::read(path).expect("read fixture");
     extract(
         &bytes,
@@ -23,7 +23,7 @@ fn extract_file(path: &Path) -> Result<ExtractedDoc, ExtractError> {
     )
 }
 
-fn all_text(doc: &ExtractedDoc) -> String {
+pub(crate) fn all_text(doc: &ExtractedDoc) -> String {
     doc.blocks
         .iter()
         .map(|b| b.text.as_str())

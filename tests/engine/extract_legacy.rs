@@ -4,15 +4,10 @@
 //! for and where the hit points.
 
 use crate::common::{engine, index, names, search, write};
+use crate::extract::{all_text, extract, extract_file};
 use crate::extract_support::{fixture, shared_file};
-use crumb_engine::extract::{ExtractError, ExtractedDoc, Extractors, Limits};
-use crumb_engine::FileKind;
-use std::path::{Path, PathBuf};
-
-fn extract(bytes: &[u8], name: &str) -> Result<ExtractedDoc, ExtractError> {
-    let kind = FileKind::from_path(Path::new(name));
-    Extractors::default().extract(kind, bytes, name, &Limits::default())
-}
+use crumb_engine::extract::{ExtractError, ExtractedDoc};
+use std::path::PathBuf;
 
 /// A file of the shared corpus; its absence fails the test.
 fn corpus(rel: &str) -> PathBuf {
@@ -22,14 +17,7 @@ fn corpus(rel: &str) -> PathBuf {
 }
 
 fn extract_corpus(rel: &str) -> Result<ExtractedDoc, ExtractError> {
-    let path = corpus(rel);
-    let bytes = std::fs::read(&path).expect("read corpus file");
-    extract(
-        &bytes,
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default(),
-    )
+    extract_file(&corpus(rel))
 }
 
 /// The location shown for the block holding `needle`.
@@ -38,14 +26,6 @@ fn where_is(doc: &ExtractedDoc, needle: &str) -> Option<String> {
         .iter()
         .find(|b| b.text.contains(needle))
         .map(|b| b.location.display())
-}
-
-fn all_text(doc: &ExtractedDoc) -> String {
-    doc.blocks
-        .iter()
-        .map(|b| b.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
