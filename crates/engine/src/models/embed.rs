@@ -18,7 +18,8 @@ pub const EMBED_MAX_TOKENS: usize = 512;
 /// arena grow past 2 GB while indexing. With one session per core running
 /// side by side, 2^19 (2 rows of 512) still peaked at 632 MB for
 /// `crumb index` on SciFact; this bound (1 row of 512, 4 of 256, 16 of 128)
-/// costs no speed, since small batches stay in cache (docs/BENCHMARKS.md).
+/// costs no speed, since small batches stay in cache (docs/BENCHMARKS.md, "Embedding
+/// throughput and memory").
 const ATTENTION_BUDGET: usize = 1 << 18;
 
 /// How token vectors become one passage vector.

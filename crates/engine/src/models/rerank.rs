@@ -22,7 +22,7 @@ pub const V2_MAX_TOKENS: usize = 8192;
 
 /// Pairs per model run on a CPU. With one single-threaded session per core,
 /// unpadded single pairs spread best over the cores (docs/BENCHMARKS.md,
-/// "Reranker: runtime tuning"); an accelerator gets `ModelOptions::batch_size`.
+/// "Reranking the search path's own pairs"); an accelerator gets `ModelOptions::batch_size`.
 const CPU_ROWS: usize = 1;
 /// Most pairs per run of a causal (v2) export, whose full-vocabulary logits
 /// grow with rows × tokens.

@@ -155,8 +155,9 @@ fn environment() -> Result<&'static Environment> {
 }
 
 /// How an ONNX Runtime session is set up. The defaults come from
-/// measurements on 2–4 core laptops and VMs (docs/BENCHMARKS.md, "Runtime
-/// tuning"); every field is a knob so benchmarks can compare.
+/// measurements on the project's 2-core machine (docs/BENCHMARKS.md,
+/// "Reranking the search path's own pairs" and "Embedding throughput and
+/// memory"); every field is a knob so benchmarks can compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionTuning {
     /// Sessions of the same model that run batches side by side (CPU only).

@@ -6,7 +6,7 @@
 //! inside one run (many of DeBERTa's and BERT's operators are small or
 //! sequential), so running independent batches on one single-threaded session
 //! per physical core keeps every core busy. The measurements behind this are in
-//! docs/BENCHMARKS.md ("Reranker: runtime tuning").
+//! docs/BENCHMARKS.md ("Reranking the search path's own pairs").
 
 use super::runtime::{open_session, SessionTuning};
 use super::ExecutionProvider;
@@ -103,6 +103,7 @@ pub(crate) fn plan_batches(lens: &[usize], max_rows: usize, budget: usize) -> Ve
     }
     out
 }
+
 /// The inputs Crumb knows how to fill.
 const KNOWN_INPUTS: [&str; 4] = [
     "input_ids",

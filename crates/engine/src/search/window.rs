@@ -8,7 +8,7 @@
 
 /// Default tokens of one (query, window) pair on a CPU. 192 keeps the top 10
 /// files within a few hundred milliseconds on two cores
-/// (docs/BENCHMARKS.md, "Reranker windows").
+/// (docs/BENCHMARKS.md, "`crumb search`: hybrid + rerank").
 pub const CPU_WINDOW_TOKENS: usize = 192;
 
 /// Chooses the byte range of `text` that the reranker reads.
