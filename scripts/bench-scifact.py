@@ -7,6 +7,7 @@ prints NDCG@10 per mode. Usage:
 
     scripts/bench-scifact.py [--split test|train] [--modes bm25,vector,hybrid]
         [--embedder DIR] [--reranker DIR] [--work DIR] [--crumb PATH]
+        [--fusion convex|rrf] [--alpha A] [--rrf-k K]
         [--as-you-type] [--confidence [--dump-evidence FILE]]
 
 --as-you-type (first mode only): each query is cut inside its longest word,
@@ -103,6 +104,8 @@ def main():
     ap.add_argument("--embedder", default="none")
     ap.add_argument("--reranker", default="none")
     ap.add_argument("--rerank-top", default="20", help="files the reranker reads")
+    ap.add_argument("--fusion", default="convex", help="convex or rrf")
+    ap.add_argument("--alpha", default=None, help="convex fusion's BM25 weight (default: the engine's)")
     ap.add_argument("--rrf-k", default="5")
     ap.add_argument("--rerank-window", default=None, help="tokens per (query, window) pair")
     ap.add_argument("--embedder-variant", default="auto", help="auto, fp32 or int8")
@@ -150,8 +153,9 @@ def main():
         out = subprocess.run(
             [a.crumb, "--data-dir", str(data), "search", "--queries", str(qfile), "--limit", "10",
              "--mode", mode, "--embedder", a.embedder, "--reranker", a.reranker,
-             "--rerank-top", a.rerank_top, "--rrf-k", a.rrf_k, "--candidates", a.candidates,
-             "--embedder-variant", a.embedder_variant]
+             "--rerank-top", a.rerank_top, "--fusion", a.fusion, "--rrf-k", a.rrf_k,
+             "--candidates", a.candidates, "--embedder-variant", a.embedder_variant]
+            + (["--alpha", a.alpha] if a.alpha else [])
             + (["--rerank-window", a.rerank_window] if a.rerank_window else []),
             check=True, capture_output=True, text=True).stdout
         return [json.loads(line) for line in out.splitlines()], time.time() - t0

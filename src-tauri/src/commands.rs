@@ -7,7 +7,8 @@ use crate::indexer::IndexingState;
 use crate::models::RerankerModel;
 use crate::settings::Settings;
 use crate::state::{AppState, Boot, FailedFile, SearchArgs, StageMessage};
-use crumb_engine::{Hit, Status};
+use crumb_engine::search::SearchResults;
+use crumb_engine::Status;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -29,14 +30,15 @@ pub fn boot(state: State<'_, AppState>) -> Boot {
 }
 
 /// One retrieval per query: the fused order and the first reranked files go
-/// out on `stages` as soon as they exist; the final order is the answer.
+/// out on `stages` as soon as they exist; the final order is the answer,
+/// with the engine's "no strong match" verdict.
 #[tauri::command]
 pub async fn search(
     app: AppHandle,
     args: SearchArgs,
     seq: u64,
     stages: Channel<StageMessage>,
-) -> CmdResult<Vec<Hit>> {
+) -> CmdResult<SearchResults> {
     blocking(app, move |s| s.search(args, seq, &stages)).await
 }
 

@@ -7,7 +7,7 @@ use crate::indexer::{Indexer, IndexingState};
 use crate::loader::{self, ModelProblems};
 use crate::models::{self, Latency, RerankerModel};
 use crate::settings::Settings;
-use crumb_engine::search::SearchStage;
+use crumb_engine::search::{SearchResults, SearchStage};
 use crumb_engine::{FileKind, WireError};
 use crumb_engine::{Filters, Hit, Mode, SearchRequest};
 use serde::{Deserialize, Serialize};
@@ -96,7 +96,7 @@ impl AppState {
         args: SearchArgs,
         seq: u64,
         stages: &Channel<StageMessage>,
-    ) -> CmdResult<Vec<Hit>> {
+    ) -> CmdResult<SearchResults> {
         self.host.begin_search(seq)?;
         let settings = self.settings();
         let kinds = args
@@ -141,10 +141,9 @@ impl AppState {
                 hits: hits.to_vec(),
             });
         };
-        let hits = engine
+        let results = engine
             .search_progressive(&req, &mut on_stage, &overtaken)
-            .map_err(engine_err)?
-            .hits;
+            .map_err(engine_err)?;
         if reranking {
             self.latency
                 .record(&settings.reranker, started.elapsed().as_secs_f64() * 1e3);
@@ -153,8 +152,8 @@ impl AppState {
         // saying so spares it the work of rendering.
         self.host.still_current(seq)?;
         self.host
-            .remember(hits.iter().map(|h| (h.file_id, h.path.as_str())));
-        Ok(hits)
+            .remember(results.hits.iter().map(|h| (h.file_id, h.path.as_str())));
+        Ok(results)
     }
 
     pub fn status(&self) -> CmdResult<crumb_engine::Status> {

@@ -291,6 +291,16 @@ async function main() {
       await wd.type(input, "xylophonequartz");
       await wd.until("no-match state", () => wd.exec("return document.getElementById('empty').dataset.state === 'no-match'"));
       await shot("07b-no-match-light");
+      // A common word beside one found nowhere: the closest files are shown,
+      // but under the engine's "no strong match" line, not as answers.
+      await search(wd, "water xylophonequartz");
+      await wd.until("the no-strong-match line over weak results", () =>
+        wd.exec("const n = document.getElementById('weak-notice'); return !n.hidden && n.textContent.includes('No strong match') && document.getElementById('results').classList.contains('weak')"),
+      );
+      await shot("07c-weak-results-light");
+      await search(wd, "sourdough starter feeding");
+      if (!(await wd.exec("return document.getElementById('weak-notice').hidden && !document.getElementById('results').classList.contains('weak')")))
+        throw new Error("a strong match is still shown under the no-strong-match line");
       await search(wd, "payload");
     });
 
@@ -301,6 +311,16 @@ async function main() {
       await wd.until("second row selected", async () => (await sel()) === "1", 5000);
       await wd.type(await wd.find("#q"), "\uE013");
       await wd.until("first row selected", async () => (await sel()) === "0", 5000);
+    });
+
+    await step("F1 shows the query language, Esc hides it", async () => {
+      await wd.type(await wd.find("#q"), "\uE031");
+      await wd.until("help shown", () =>
+        wd.exec("const h = document.getElementById('help'); return !h.hidden && h.textContent.includes('type:pdf') && h.textContent.includes('after:')"), 5000);
+      await shot("07d-help-light");
+      await wd.type(await wd.find("#q"), "\uE00C");
+      await wd.until("help hidden, query kept", () =>
+        wd.exec("return document.getElementById('help').hidden && document.getElementById('q').value !== ''"), 5000);
     });
 
     await step("Esc clears the search", async () => {

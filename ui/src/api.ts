@@ -35,9 +35,20 @@ export interface Hit {
   location: Location;
   passage_id: number;
   details: ScoreDetails;
+  /** Whether the query matched the file's name rather than its text. */
+  matched?: "content" | "name";
 }
 
 export type SearchMode = "bm25" | "vector" | "hybrid";
+
+/** The final answer to a search. */
+export interface SearchAnswer {
+  hits: Hit[];
+  /** The engine's verdict: none of the hits really answers the query. */
+  no_strong_match: boolean;
+  /** Operators that could not be read (a malformed date), in words. */
+  problems: string[];
+}
 
 export interface SearchArgs {
   query: string;
@@ -169,7 +180,7 @@ export const api = {
   search: (args: SearchArgs, seq: number, onStage: (stage: "fused" | "partial", hits: Hit[]) => void) => {
     const stages = new Channel<{ stage: "fused" | "partial"; hits: Hit[] }>();
     stages.onmessage = (m) => onStage(m.stage, m.hits);
-    return invoke<Hit[]>("search", { args, seq, stages });
+    return invoke<SearchAnswer>("search", { args, seq, stages });
   },
   openHit: (fileId: number) => invoke<void>("open_hit", { fileId }),
   revealHit: (fileId: number) => invoke<void>("reveal_hit", { fileId }),

@@ -30,7 +30,13 @@ const el = {
   rerank: byId("rerank-indicator"),
   toast: byId("toast"),
   pause: byId<HTMLButtonElement>("pause-btn"),
+  weak: byId("weak-notice"),
+  help: byId("help"),
 };
+
+function toggleHelp(force?: boolean): void {
+  el.help.hidden = !(force ?? el.help.hidden);
+}
 
 const state = {
   boot: null as Boot | null,
@@ -38,6 +44,8 @@ const state = {
   hits: [] as Hit[],
   selected: -1,
   reranked: false,
+  /** The engine found no strong match: the hits are the closest there are. */
+  weak: false,
   whyOpen: false,
   /** The user moved the selection for this query: keep it on their file. */
   userMoved: false,
@@ -86,6 +94,17 @@ const callbacks = {
 function paint(): void {
   renderResults(el.results, state.hits, state.selected, state.boot?.home ?? null, callbacks);
   el.results.dataset.reranked = String(state.reranked);
+  // Weak results stay visible, but under a line that says what they are.
+  const weak = state.weak && state.hits.length > 0;
+  el.results.classList.toggle("weak", weak);
+  el.weak.hidden = !weak;
+  if (weak) {
+    const strong = document.createElement("strong");
+    strong.textContent = "No strong match";
+    el.weak.replaceChildren(strong, ` for “${state.query.trim()}”. These are the closest results.`);
+  } else {
+    el.weak.replaceChildren();
+  }
   el.count.textContent = state.hits.length > 0 ? `${state.hits.length} result${state.hits.length === 1 ? "" : "s"}` : "";
   if (state.hits.length > 0) {
     el.empty.replaceChildren();
@@ -141,13 +160,14 @@ async function openHit(i: number, reveal: boolean): Promise<void> {
 }
 
 const view = {
-  show(hits: Hit[], reranked: boolean, query: string) {
+  show(hits: Hit[], reranked: boolean, query: string, weak = false) {
     if (query !== state.query) state.userMoved = false;
     // Until the user picks a row, the selection stays on the best result,
     // so the reranker's top pick is what Enter opens.
     state.selected = state.userMoved ? followSelection(state.hits, hits, state.selected) : hits.length > 0 ? 0 : -1;
     state.hits = hits;
     state.reranked = reranked;
+    state.weak = weak;
     state.query = query;
     state.error = null;
     paint();
@@ -233,6 +253,7 @@ el.q.addEventListener("input", () => {
 });
 for (const f of [el.kind, el.folder, el.date]) f.addEventListener("change", () => void controller.now(searchArgs()));
 byId("settings-btn").addEventListener("click", () => void settings.open());
+byId("help-btn").addEventListener("click", () => toggleHelp());
 el.pause.addEventListener("click", () => {
   const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.resumeIndexing();
   p.catch((e) => toast(errorMessage(e)));
@@ -244,7 +265,13 @@ document.addEventListener("keydown", (e) => {
     return;
   }
   const mod = e.ctrlKey || e.metaKey;
-  if (e.key === "ArrowDown") {
+  if (e.key === "F1") {
+    e.preventDefault();
+    toggleHelp();
+  } else if (e.key === "Escape" && !el.help.hidden) {
+    e.preventDefault();
+    toggleHelp(false);
+  } else if (e.key === "ArrowDown") {
     e.preventDefault();
     select(state.selected + 1);
   } else if (e.key === "ArrowUp") {

@@ -49,6 +49,7 @@ export function resultRow(hit: Hit, index: number, selected: boolean, home: stri
         { class: "line1" },
         h("span", { class: "name" }, fileName(hit.path)),
         loc ? h("span", { class: "loc" }, loc) : null,
+        hit.matched === "name" ? h("span", { class: "tag", title: "The query matched the file's name, not its text" }, "name") : null,
         h("span", { class: "spacer" }),
         h("span", { class: "date" }, modifiedLabel(hit.modified)),
       ),
@@ -62,9 +63,32 @@ export function resultRow(hit: Hit, index: number, selected: boolean, home: stri
   return row;
 }
 
+/**
+ * Rows built before the first paint: more than a window shows. The rest
+ * follow in the next frame, so a keystroke's first results are not held up
+ * by building and laying out rows nobody can see yet.
+ */
+export const FIRST_ROWS = 16;
+
+const pending = new WeakMap<HTMLElement, number>();
+
 export function renderResults(list: HTMLElement, hits: Hit[], selected: number, home: string | null, cb: ResultCallbacks): void {
-  setChildren(list, ...hits.map((hit, i) => resultRow(hit, i, i === selected, home, cb)));
+  const frame = pending.get(list);
+  if (frame !== undefined) cancelAnimationFrame(frame);
+  pending.delete(list);
+  const first = Math.max(FIRST_ROWS, selected + 1);
+  const row = (hit: Hit, i: number) => resultRow(hit, i, i === selected, home, cb);
+  setChildren(list, ...hits.slice(0, first).map(row));
   list.querySelector(".result.selected")?.scrollIntoView({ block: "nearest" });
+  if (hits.length > first) {
+    pending.set(
+      list,
+      requestAnimationFrame(() => {
+        pending.delete(list);
+        list.append(...hits.slice(first).map((hit, j) => row(hit, first + j)));
+      }),
+    );
+  }
 }
 
 /** Fills the "why this result" panel for one hit. */

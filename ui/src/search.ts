@@ -3,14 +3,17 @@
 // slow response can never overwrite a newer one. The shell also drops queued
 // work for stale numbers, so a new keystroke cancels the work in flight.
 
-import type { Hit, SearchArgs } from "./api";
+import type { Hit, SearchAnswer, SearchArgs } from "./api";
 import { stableResort } from "./ranking";
 
 export type Phase = "idle" | "searching" | "fused" | "reranking" | "done" | "error";
 
 export interface SearchView {
-  /** New hits to show; `reranked` is true once the reranker's order is in. */
-  show(hits: Hit[], reranked: boolean, query: string): void;
+  /**
+   * New hits to show; `reranked` is true once the reranker's order is in,
+   * `weak` when the engine says none of them is a strong match.
+   */
+  show(hits: Hit[], reranked: boolean, query: string, weak?: boolean): void;
   phase(p: Phase, detail?: unknown): void;
 }
 
@@ -21,7 +24,7 @@ export type Stage = "fused" | "partial";
  * Runs one search; `onStage` receives the earlier orders while the reranker
  * works (the engine retrieves once), and the promise the final one.
  */
-export type Runner = (args: SearchArgs, seq: number, onStage: (stage: Stage, hits: Hit[]) => void) => Promise<Hit[]>;
+export type Runner = (args: SearchArgs, seq: number, onStage: (stage: Stage, hits: Hit[]) => void) => Promise<SearchAnswer>;
 
 export class SearchController {
   private seq = 0;
@@ -83,7 +86,7 @@ export class SearchController {
     const isReranked = (hs: Hit[]) => hs.some((h) => h.details.rerank_score !== null && h.details.rerank_score !== undefined);
     try {
       this.view.phase("searching");
-      const final = await this.run(args, seq, (stage, hits) => {
+      const answer = await this.run(args, seq, (stage, hits) => {
         if (!this.isCurrent(seq)) return;
         if (stage === "fused") {
           this.shown = hits;
@@ -96,9 +99,10 @@ export class SearchController {
         painted = true;
       });
       if (!this.isCurrent(seq)) return;
+      const final = answer.hits;
       const reranked = isReranked(final);
       this.shown = painted && reranked ? stableResort(this.shown, final) : final;
-      this.view.show(this.shown, reranked, args.query);
+      this.view.show(this.shown, reranked, args.query, answer.no_strong_match && final.length > 0);
       this.view.phase("done");
     } catch (e) {
       if (!this.isCurrent(seq)) return;

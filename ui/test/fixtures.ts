@@ -1,4 +1,4 @@
-import type { Hit } from "../src/api";
+import type { Hit, SearchAnswer } from "../src/api";
 
 /** A hit with the given id and optional rerank score. */
 export function hit(id: number, rerank: number | null = null, snippet = `text ${id}`): Hit {
@@ -17,3 +17,10 @@ export function hit(id: number, rerank: number | null = null, snippet = `text ${
 }
 
 export const ids = (hs: Hit[]) => hs.map((h) => h.file_id);
+
+/** The shell's final answer. */
+export const answer = (hits: Hit[], noStrongMatch = false): SearchAnswer => ({
+  hits,
+  no_strong_match: noStrongMatch,
+  problems: [],
+});

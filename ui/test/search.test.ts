@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Hit, SearchArgs } from "../src/api";
+import type { Hit, SearchAnswer, SearchArgs } from "../src/api";
 import { SearchController, type Phase, type Stage } from "../src/search";
-import { hit, ids } from "./fixtures";
+import { answer, hit, ids } from "./fixtures";
 
 const args = (query: string, rerank = true): SearchArgs => ({
   query,
@@ -15,13 +15,14 @@ const args = (query: string, rerank = true): SearchArgs => ({
 });
 
 function recorder() {
-  const shown: { ids: number[]; reranked: boolean; query: string }[] = [];
+  const shown: { ids: number[]; reranked: boolean; query: string; weak?: boolean }[] = [];
   const phases: Phase[] = [];
   return {
     shown,
     phases,
     view: {
-      show: (hs: Hit[], reranked: boolean, query: string) => shown.push({ ids: ids(hs), reranked, query }),
+      show: (hs: Hit[], reranked: boolean, query: string, weak?: boolean) =>
+        shown.push(weak ? { ids: ids(hs), reranked, query, weak } : { ids: ids(hs), reranked, query }),
       phase: (p: Phase) => phases.push(p),
     },
   };
@@ -36,7 +37,7 @@ describe("SearchController", () => {
     const run = vi.fn(async (_a: SearchArgs, _s: number, onStage: (st: Stage, hs: Hit[]) => void) => {
       onStage("fused", [hit(1), hit(2), hit(3)]);
       onStage("partial", [hit(2, 0.9), hit(1, 0.2), hit(3)]);
-      return [hit(3, 0.95), hit(2, 0.9), hit(1, 0.2)];
+      return answer([hit(3, 0.95), hit(2, 0.9), hit(1, 0.2)]);
     });
     const c = new SearchController(run, rec.view, 50);
     c.schedule(() => args("bread"));
@@ -52,15 +53,22 @@ describe("SearchController", () => {
 
   it("shows a search without reranking once", async () => {
     const rec = recorder();
-    const c = new SearchController(async () => [hit(4), hit(5)], rec.view, 0);
+    const c = new SearchController(async () => answer([hit(4), hit(5)]), rec.view, 0);
     await c.now(args("bread", false));
     expect(rec.shown).toEqual([{ ids: [4, 5], reranked: false, query: "bread" }]);
     expect(rec.phases).toEqual(["searching", "done"]);
   });
 
+  it("marks the final answer weak when the engine finds no strong match", async () => {
+    const rec = recorder();
+    const c = new SearchController(async () => answer([hit(4), hit(5)], true), rec.view, 0);
+    await c.now(args("purple elephants", false));
+    expect(rec.shown).toEqual([{ ids: [4, 5], reranked: false, query: "purple elephants", weak: true }]);
+  });
+
   it("debounces keystrokes into one search", async () => {
     const rec = recorder();
-    const run = vi.fn(async (_a: SearchArgs, _s: number) => [hit(1)]);
+    const run = vi.fn(async (_a: SearchArgs, _s: number) => answer([hit(1)]));
     const c = new SearchController(run, rec.view, 50);
     for (const q of ["b", "br", "bre", "brea", "bread"]) {
       c.schedule(() => args(q, false));
@@ -73,13 +81,13 @@ describe("SearchController", () => {
 
   it("drops a stale answer that arrives after a newer query started", async () => {
     const rec = recorder();
-    let release: (h: Hit[]) => void = () => {};
-    const slow = new Promise<Hit[]>((r) => (release = r));
-    const run = vi.fn((a: SearchArgs) => (a.query === "old" ? slow : Promise.resolve([hit(7)])));
+    let release: (h: SearchAnswer) => void = () => {};
+    const slow = new Promise<SearchAnswer>((r) => (release = r));
+    const run = vi.fn((a: SearchArgs) => (a.query === "old" ? slow : Promise.resolve(answer([hit(7)]))));
     const c = new SearchController(run, rec.view, 0);
     void c.now(args("old", false));
     await c.now(args("new", false));
-    release([hit(1)]);
+    release(answer([hit(1)]));
     await vi.runAllTimersAsync();
     expect(rec.shown.map((s) => s.query)).toEqual(["new"]);
   });
@@ -93,7 +101,7 @@ describe("SearchController", () => {
 
   it("clears on an empty query without calling the shell", async () => {
     const rec = recorder();
-    const run = vi.fn(async (_a: SearchArgs, _s: number) => [hit(1)]);
+    const run = vi.fn(async (_a: SearchArgs, _s: number) => answer([hit(1)]));
     const c = new SearchController(run, rec.view, 0);
     await c.now(args("   "));
     expect(run).not.toHaveBeenCalled();

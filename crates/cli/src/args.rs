@@ -97,7 +97,14 @@ pub enum Command {
         /// [default: 192 on a CPU, the model's window on an accelerator].
         #[arg(long, value_name = "TOKENS")]
         rerank_window: Option<usize>,
-        /// Reciprocal rank fusion's k (tuned on SciFact's train split).
+        /// How keyword and meaning results are combined: `convex` (normalised
+        /// scores, weighted by --alpha) or `rrf` (reciprocal rank fusion, --rrf-k).
+        #[arg(long, default_value = "convex", value_name = "convex|rrf")]
+        fusion: FusionArg,
+        /// Convex fusion's weight on keywords, 0 to 1 (tuned on SciFact's train split).
+        #[arg(long, default_value_t = crumb_engine::search::CONVEX_ALPHA)]
+        alpha: f32,
+        /// Reciprocal rank fusion's k, with --fusion rrf.
         #[arg(long, default_value_t = crumb_engine::search::RRF_K)]
         rrf_k: f32,
         #[command(flatten)]
@@ -126,4 +133,23 @@ pub enum Command {
         #[command(flatten)]
         models: ModelArgs,
     },
+}
+
+/// `--fusion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FusionArg {
+    /// A convex combination of normalised BM25 and cosine scores.
+    Convex,
+    /// Reciprocal rank fusion.
+    Rrf,
+}
+
+impl FusionArg {
+    /// The engine's fusion with these parameters.
+    pub fn with(self, alpha: f32, rrf_k: f32) -> crumb_engine::search::Fusion {
+        match self {
+            FusionArg::Convex => crumb_engine::search::Fusion::Convex { alpha },
+            FusionArg::Rrf => crumb_engine::search::Fusion::Rrf { k: rrf_k },
+        }
+    }
 }

@@ -64,9 +64,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             candidates,
             rerank_top,
             rerank_window,
+            fusion,
+            alpha,
             rrf_k,
             models,
         } => {
+            if !(0.0..=1.0).contains(&alpha) {
+                anyhow::bail!("--alpha must be between 0 and 1, not {alpha}");
+            }
             let engine = Engine::open(EngineOptions::new(&data_dir).with_read_only(true))?;
             let mode: crumb_engine::search::Mode = mode.parse()?;
             // Models load only when the search will use them: a keyword
@@ -96,7 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 rerank_top,
                 rerank_first: 0,
                 rerank_window,
-                rrf_k,
+                fusion: fusion.with(alpha, rrf_k),
                 filters,
                 ..SearchRequest::default()
             };

@@ -11,7 +11,7 @@ mod run;
 pub mod window;
 
 pub use confidence::Evidence;
-pub use fuse::{fuse, Candidate, RRF_K};
+pub use fuse::{fuse, fuse_with, Candidate, Fusion, CONVEX_ALPHA, RRF_K};
 pub use group::group_by_file;
 pub use query::ParsedQuery;
 pub use rerank::{rerank_candidates, RerankCache};
@@ -110,8 +110,8 @@ pub struct SearchRequest {
     /// [`window::CPU_WINDOW_TOKENS`] on a CPU, the model's whole window on an
     /// accelerator.
     pub rerank_window: Option<usize>,
-    /// Reciprocal rank fusion's k.
-    pub rrf_k: f32,
+    /// How the keyword and meaning lists are combined.
+    pub fusion: Fusion,
     /// Restrictions.
     pub filters: Filters,
 }
@@ -127,7 +127,7 @@ impl Default for SearchRequest {
             rerank_top: 20,
             rerank_first: 10,
             rerank_window: None,
-            rrf_k: RRF_K,
+            fusion: Fusion::default(),
             filters: Filters::default(),
         }
     }

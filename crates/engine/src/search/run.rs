@@ -2,8 +2,8 @@
 
 use super::window::{focus_window, CPU_WINDOW_TOKENS};
 use super::{
-    fuse, group_by_file, names, rerank_candidates, Candidate, Hit, Mode, ParsedQuery, ScoreDetails,
-    SearchRequest, SearchResults,
+    fuse_with, group_by_file, names, rerank_candidates, Candidate, Hit, Mode, ParsedQuery,
+    ScoreDetails, SearchRequest, SearchResults,
 };
 use crate::catalog::StoredPassage;
 use crate::engine::Engine;
@@ -136,13 +136,16 @@ impl Engine {
             _ => Vec::new(),
         };
 
-        let mut fused = fuse(&lexical, &vector, req.rrf_k);
         let passages = {
-            let ids: Vec<i64> = fused.iter().map(|c| c.passage_id).collect();
+            let mut ids: Vec<i64> = lexical.iter().chain(&vector).map(|c| c.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
             let mut found = self.catalog()?.passages_by_id(&ids)?;
             self.add_name_entries(&ids, &mut found)?;
             found
         };
+        let file_of = |p: i64| passages.get(&p).map(|s| s.file_id);
+        let mut fused = fuse_with(req.fusion, &lexical, &vector, file_of);
         // Stale tantivy docs (a crash between commits) have no catalog passage.
         fused.retain(|c| passages.contains_key(&c.passage_id));
         if mode == Mode::Bm25 {
@@ -151,7 +154,6 @@ impl Engine {
                 c.fused = c.bm25_score.unwrap_or(c.fused);
             }
         }
-        let file_of = |p: i64| passages.get(&p).map(|s| s.file_id);
         let ranked = |fused: &[Candidate]| -> Result<Vec<Hit>> {
             let files = group_by_file(fused, file_of);
             self.hits(&lq, files.into_iter().take(req.limit), &passages)
