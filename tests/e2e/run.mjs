@@ -292,7 +292,17 @@ async function main() {
       await wd.until("no-match state", () => wd.exec("return document.getElementById('empty').dataset.state === 'no-match'"));
       await shot("07b-no-match-light");
       // A common word beside one found nowhere: the closest files are shown,
-      // but under the engine's "no strong match" line, not as answers.
+      // but under the engine's "no strong match" line, not as answers. The
+      // verdict is the keyword evidence's here: with a reranker loaded it
+      // would be the reranker's, and the stand-in's random weights say nothing.
+      const setRerank = async (on) => {
+        await wd.clickCss("#settings-btn");
+        await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+        if ((await wd.exec("return document.getElementById('rerank-enabled').checked")) !== on) await wd.clickCss("#rerank-enabled");
+        await wd.until("rerank setting saved", () => JSON.parse(readFileSync(join(configDir, "settings.json"), "utf8")).rerank_enabled === on);
+        await wd.clickCss("#settings-close");
+      };
+      await setRerank(false);
       await search(wd, "water xylophonequartz");
       await wd.until("the no-strong-match line over weak results", () =>
         wd.exec("const n = document.getElementById('weak-notice'); return !n.hidden && n.textContent.includes('No strong match') && document.getElementById('results').classList.contains('weak')"),
@@ -301,6 +311,7 @@ async function main() {
       await search(wd, "sourdough starter feeding");
       if (!(await wd.exec("return document.getElementById('weak-notice').hidden && !document.getElementById('results').classList.contains('weak')")))
         throw new Error("a strong match is still shown under the no-strong-match line");
+      await setRerank(true);
       await search(wd, "payload");
     });
 

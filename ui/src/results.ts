@@ -114,7 +114,7 @@ export function renderWhy(panel: HTMLElement, hit: Hit | null, position: number,
         {},
         row("Keyword (BM25) rank", rankLabel(d.bm25_rank), "position among keyword matches", "why-bm25"),
         row("Meaning (vector) rank", rankLabel(d.vector_rank), "position among semantic matches", "why-vector"),
-        row("Fused score", scoreLabel(d.fused_score), "reciprocal rank fusion of both lists", "why-fused"),
+        row("Fused score", scoreLabel(d.fused_score), "keyword and meaning scores combined", "why-fused"),
         row(
           "Rerank score",
           scoreLabel(d.rerank_score),
