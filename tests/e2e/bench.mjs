@@ -29,13 +29,22 @@ const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const world = mkdtempSync(join(tmpdir(), "crumb-bench-"));
-const corpus = join(world, "scifact");
+// CRUMB_BENCH_CORPUS + CRUMB_BENCH_DATA_FROM reuse an index that
+// scripts/bench-scifact.py built over the same abstracts (its work dir's
+// docs/ and data-minilm/): the data dir is copied, and the `crumb index`
+// below then finds every file unchanged. Otherwise the abstracts are written
+// and embedded from scratch (several minutes on 2 cores).
+const corpus = process.env.CRUMB_BENCH_CORPUS ?? join(world, "scifact");
 const dataDir = join(world, "data");
-mkdirSync(corpus);
-for (const line of readFileSync(join(shared, "datasets/scifact/corpus.jsonl"), "utf8").split("\n")) {
-  if (!line.trim()) continue;
-  const d = JSON.parse(line);
-  writeFileSync(join(corpus, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
+if (process.env.CRUMB_BENCH_DATA_FROM) {
+  cpSync(process.env.CRUMB_BENCH_DATA_FROM, dataDir, { recursive: true });
+} else {
+  mkdirSync(corpus, { recursive: true });
+  for (const line of readFileSync(join(shared, "datasets/scifact/corpus.jsonl"), "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const d = JSON.parse(line);
+    writeFileSync(join(corpus, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
+  }
 }
 const testIds = readFileSync(join(shared, "datasets/scifact/qrels/test.tsv"), "utf8").split("\n").slice(1).map((l) => l.split("\t")[0]).filter(Boolean);
 const text = new Map(readFileSync(join(shared, "datasets/scifact/queries.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => { const q = JSON.parse(l); return [q._id, q.text]; }));

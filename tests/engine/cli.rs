@@ -150,3 +150,33 @@ fn bad_input_gets_a_one_line_error_and_nonzero_exit() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown mode"));
 }
+
+#[test]
+fn index_without_an_embedder_says_how_to_turn_meaning_search_on() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "notes.txt", "Ferns like rain water.");
+    let out = crumb(data.path(), &["index", docs.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("meaning search is off") && err.contains("crumb models fetch"),
+        "no hint: {err}"
+    );
+    // Log lines in a pipe carry no escape codes.
+    let out = std::process::Command::new(crumb_bin())
+        .env("CRUMB_LOG", "info")
+        .args(["--data-dir", data.path().to_str().unwrap(), "index"])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("INFO"), "no log lines to check: {log}");
+    assert!(!log.contains('\x1b'), "ANSI codes in a pipe: {log:?}");
+    // Switched off on purpose: no nagging.
+    let out = crumb(
+        data.path(),
+        &["index", docs.path().to_str().unwrap(), "--embedder", "none"],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("meaning search is off"));
+}

@@ -166,19 +166,24 @@ fn list(manifest: &Manifest, root: &Path, json: bool) -> Result<ExitCode> {
     }
     println!("models in {}", root.display());
     for (m, row) in manifest.models.iter().zip(&rows) {
-        let state = if row["installed"] == true {
+        let installed = row["installed"] == true;
+        let state = if installed {
             "installed"
         } else {
             "not installed"
         };
         println!(
-            "  {:<24} {:<9} {:<11} {:<14} {}",
+            "  {:<24} {:<9} {:<11} {:<14} {:>9}  {}",
             m.name,
             format!("{:?}", m.role).to_lowercase(),
             m.model_type,
             state,
+            size_label(m, &root.join(&m.name), installed),
             m.license
         );
+        if installed {
+            println!("  {:<24} in {}", "", root.join(&m.name).display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -277,4 +282,34 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{:.0} KiB", bytes as f64 / 1024.0)
     }
+}
+
+/// What a model takes on disk: its files' real sizes once installed, else
+/// the manifest's (exact where confirmed, the Hub's listing otherwise).
+fn size_label(m: &ModelEntry, dir: &Path, installed: bool) -> String {
+    let files = m.files.iter().filter(|f| f.default);
+    if installed {
+        let bytes: u64 = files
+            .filter_map(|f| std::fs::metadata(dir.join(&f.path)).ok())
+            .map(|md| md.len())
+            .sum();
+        return megabytes(bytes);
+    }
+    // The largest file (the ONNX graph) is the download that matters.
+    let exact: Option<u64> = files.clone().map(|f| f.size).sum();
+    match exact {
+        Some(bytes) => megabytes(bytes),
+        None => files
+            .filter(|f| f.path.ends_with(".onnx"))
+            .find_map(|f| {
+                f.size
+                    .map(megabytes)
+                    .or_else(|| f.approx_size.as_ref().map(|a| format!("~{a}")))
+            })
+            .unwrap_or_else(|| "size ?".into()),
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }

@@ -88,6 +88,17 @@ pub fn status_human(s: &Status, failed: Option<&[FileRecord]>) {
     for m in &s.models {
         println!("{}: {} on {}", m.role, m.id, m.provider);
     }
+    // Say what is off, not only what is on.
+    for role in ["embedder", "reranker"] {
+        if !s.models.iter().any(|m| m.role == role) {
+            let what = if role == "embedder" {
+                "meaning search is off"
+            } else {
+                "results are not reranked"
+            };
+            println!("{role}: none installed ({what}; see `crumb models list`)");
+        }
+    }
     if let Some(failed) = failed {
         println!("failed files:");
         for f in failed {

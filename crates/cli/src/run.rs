@@ -49,6 +49,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 output::index_summary(&report);
             }
+            // Say why "0 embedded", and how to turn meaning search on, unless
+            // the user switched it off on purpose.
+            if engine.embedder().is_none() && models.embedder.as_deref() != Some("none") {
+                eprintln!(
+                    "hint: meaning search is off (no embedder installed): keyword search works. \
+                     To search by meaning, run `crumb models fetch {}` (or pass --embedder DIR), \
+                     then `crumb index` again.",
+                    KnownModel::EmbedXsmallV1.name()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
