@@ -1,8 +1,10 @@
 //! The facade: one `Engine` per data dir, whose `index` and `search` read like
 //! the data flow. Owns the single writer (catalog write connection and tantivy
-//! `IndexWriter`); readers use snapshots.
+//! `IndexWriter`, each behind its own lock); searches never take either: they
+//! read through pooled read-only SQLite connections (WAL), a tantivy
+//! `Searcher`, and an immutable vector index shared behind an `Arc`.
 
-use crate::catalog::{Catalog, FileStatus};
+use crate::catalog::{Catalog, FileStatus, Reader, Readers};
 use crate::crawl::{crawl, FoundFile};
 use crate::extract::{Extractors, Sandbox};
 use crate::index::{self, IndexReport, Prepared};
@@ -26,7 +28,10 @@ const BATCH_FILES: usize = 64;
 /// A Crumb index in a data dir.
 pub struct Engine {
     pub(crate) opts: EngineOptions,
+    /// The writer's connection (read-only when the engine is).
     pub(crate) catalog: Mutex<Catalog>,
+    /// Searches' connections.
+    readers: Readers,
     pub(crate) lexical: Lexical,
     pub(crate) extractors: Extractors,
     pub(crate) sandbox: Sandbox,
@@ -84,6 +89,7 @@ impl Engine {
         let engine = Engine {
             opts: opts.clone(),
             catalog: Mutex::new(catalog),
+            readers: Readers::new(catalog_path),
             lexical,
             extractors: Extractors::default(),
             sandbox: sandbox_for(&opts),
@@ -105,10 +111,25 @@ impl Engine {
         &self.opts
     }
 
+    /// The writer's connection: for writes, and reads that must see them.
     pub(crate) fn catalog(&self) -> Result<MutexGuard<'_, Catalog>> {
         self.catalog
             .lock()
             .map_err(|_| Error::Bug("catalog lock poisoned".into()))
+    }
+
+    /// A read-only connection of its own, for a search: it never waits for
+    /// the writer (see [`Readers`]).
+    pub(crate) fn reader(&self) -> Result<Reader<'_>> {
+        self.readers.get()
+    }
+
+    /// Holds the writer's catalog lock until the returned guard is dropped,
+    /// as a long batch commit does. For tests that show searches do not wait
+    /// for the writer; nothing else should call it.
+    #[doc(hidden)]
+    pub fn hold_writer_for_test(&self) -> Result<impl Drop + '_> {
+        self.catalog()
     }
 
     /// Whether the index holds any vectors (cheap: no count).
@@ -292,11 +313,14 @@ impl Engine {
     }
 
     /// The in-memory vector index for `model`, reloaded from the catalog when
-    /// this process or another has written since it was built.
+    /// this process or another has written since it was built. Read through
+    /// a reader connection: a search never waits for the writer here either.
     pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorIndex>> {
-        let (key, loaded) = {
-            let cat = self.catalog()?;
-            let key = (self.generation.load(Ordering::SeqCst), cat.data_version()?);
+        let key = (
+            self.generation.load(Ordering::SeqCst),
+            self.readers.data_version()?,
+        );
+        {
             let cache = self
                 .vector_cache
                 .lock()
@@ -304,18 +328,14 @@ impl Engine {
             if let Some(c) = cache.as_ref().filter(|c| c.model == model && c.key == key) {
                 return Ok(c.index.clone());
             }
-            drop(cache);
-            // int8 in memory (a quarter of f32), rescored with the stored f32
-            // vectors at query time: the same top 10 as f32 on SciFact.
-            (
-                key,
-                Arc::new(VectorIndex::load_with(
-                    cat.conn(),
-                    model,
-                    Quantization::Int8,
-                )?),
-            )
-        };
+        }
+        // int8 in memory (a quarter of f32), rescored with the stored f32
+        // vectors at query time: the same top 10 as f32 on SciFact.
+        let loaded = Arc::new(VectorIndex::load_with(
+            self.reader()?.conn(),
+            model,
+            Quantization::Int8,
+        )?);
         let mut cache = self
             .vector_cache
             .lock()

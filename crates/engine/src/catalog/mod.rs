@@ -3,10 +3,12 @@
 
 mod files;
 mod passages;
+mod readers;
 mod schema;
 
 pub use files::{FileRecord, FileStatus, NewFile};
 pub use passages::{FileWrite, StoredPassage};
+pub use readers::{Reader, Readers};
 
 use crate::Result;
 use rusqlite::{Connection, OpenFlags};

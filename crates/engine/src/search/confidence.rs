@@ -107,7 +107,7 @@ impl Engine {
     ) -> Result<Evidence> {
         let mut best: Option<crate::lexical::Coverage> = None;
         if !lexical.is_empty() {
-            let cat = self.catalog()?;
+            let cat = self.reader()?;
             for (id, _) in lexical.iter().take(COVERAGE_TOP) {
                 let Some(p) = passages.get(id) else { continue };
                 let path = cat

@@ -18,7 +18,7 @@ impl Engine {
         ids: &[i64],
         passages: &mut HashMap<i64, StoredPassage>,
     ) -> Result<()> {
-        let cat = self.catalog()?;
+        let cat = self.reader()?;
         for &id in ids {
             if let Some(file_id) = name_entry_file(id) {
                 if let Some(file) = cat.file_by_id(file_id)? {

@@ -140,7 +140,7 @@ impl Engine {
             let mut ids: Vec<i64> = lexical.iter().chain(&vector).map(|c| c.0).collect();
             ids.sort_unstable();
             ids.dedup();
-            let mut found = self.catalog()?.passages_by_id(&ids)?;
+            let mut found = self.reader()?.passages_by_id(&ids)?;
             self.add_name_entries(&ids, &mut found)?;
             found
         };
@@ -225,7 +225,7 @@ impl Engine {
             return Ok(Vec::new());
         }
         let q = embedder.embed_query(query)?;
-        let cat = self.catalog()?;
+        let cat = self.reader()?;
         if !lq.has_constraints() {
             return index.search_rescored(cat.conn(), &q, n);
         }
@@ -314,7 +314,7 @@ impl Engine {
     /// The text of a passage, by id.
     pub fn passage_text(&self, passage_id: i64) -> Result<Option<String>> {
         Ok(self
-            .catalog()?
+            .reader()?
             .passages_by_id(&[passage_id])?
             .remove(&passage_id)
             .map(|p| p.text))
@@ -337,7 +337,7 @@ impl Engine {
         files: impl Iterator<Item = (i64, Candidate)>,
         passages: &HashMap<i64, StoredPassage>,
     ) -> Result<Vec<Hit>> {
-        let cat = self.catalog()?;
+        let cat = self.reader()?;
         let snippets = self.lexical.snippets(lq, SNIPPET_CHARS)?;
         let mut out = Vec::new();
         for (file_id, c) in files {

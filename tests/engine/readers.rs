@@ -1,0 +1,81 @@
+//! One writer, readers on snapshots: a search never waits for the writer.
+//! Shown by ordering, not timing: the writer's lock is held while a search
+//! runs on another thread, and the search must come back before it is let go.
+
+use crate::common::*;
+use crate::support::{have, minilm_dir};
+use crumb_engine::models::{load_embedder, ExecutionProvider};
+use crumb_engine::{Engine, Hit, Mode, SearchRequest};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// Runs `req` on another thread while this one holds the writer's lock, and
+/// returns its hits; fails (instead of hanging) if the search waits for it.
+fn search_while_writer_held(e: &Engine, req: &SearchRequest) -> Vec<Hit> {
+    std::thread::scope(|s| {
+        let held = e.hold_writer_for_test().expect("writer lock");
+        let (tx, rx) = mpsc::channel();
+        s.spawn(move || {
+            let _ = tx.send(e.search(req));
+        });
+        let got = rx.recv_timeout(Duration::from_secs(120));
+        // Let go before failing, so a search stuck on the lock can finish
+        // and the scope can end.
+        drop(held);
+        got.expect("the search waited for the writer's lock")
+            .expect("search")
+    })
+}
+
+fn names(hits: &[Hit]) -> Vec<String> {
+    hits.iter()
+        .map(|h| {
+            std::path::Path::new(&h.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn a_keyword_search_answers_while_the_writer_holds_its_lock() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "ferns.txt", "Ferns like rain water and shade.");
+    write(
+        docs.path(),
+        "bread.txt",
+        "Sourdough needs a lively starter.",
+    );
+    let e = engine(data.path());
+    index(&e, docs.path());
+    let hits = search_while_writer_held(&e, &SearchRequest::new("ferns").with_rerank(false));
+    assert_eq!(names(&hits), ["ferns.txt"]);
+}
+
+#[test]
+fn a_meaning_search_answers_while_the_writer_holds_its_lock() {
+    if !have(&minilm_dir()) {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "ferns.txt", "Ferns like rain water and shade.");
+    write(
+        docs.path(),
+        "bread.txt",
+        "Sourdough needs a lively starter.",
+    );
+    let e = engine(data.path());
+    let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).expect("embedder");
+    e.set_embedder(Some(Arc::from(emb)));
+    index(&e, docs.path());
+    // No shared word: only the vectors can find it, and the first vector
+    // search loads the vector index, through a reader.
+    let req = SearchRequest::new("baking loaves at home")
+        .with_mode(Mode::Vector)
+        .with_rerank(false);
+    let hits = search_while_writer_held(&e, &req);
+    assert_eq!(names(&hits).first().map(String::as_str), Some("bread.txt"));
+}
