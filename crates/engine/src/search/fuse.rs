@@ -76,8 +76,10 @@ pub struct Candidate {
 
 /// Fuses ranked lists of (passage id, score). `file_of` maps a passage to
 /// its file (convex fusion scores files); passages it does not know are
-/// dropped by it. The result is in fused order; ties keep BM25 order, then
-/// vector order, so results are deterministic.
+/// dropped by it. The result is in passage order (for convex fusion each
+/// passage's `fused` is its file's score: `group_by_file` orders files by
+/// it); ties keep BM25 order, then vector order, so results are
+/// deterministic.
 pub fn fuse_with(
     fusion: Fusion,
     bm25: &[(i64, f32)],
@@ -148,23 +150,25 @@ fn convex(
         let (b, v) = files.get(&f).copied().unwrap_or((0.0, None));
         alpha * b + (1.0 - alpha) * v.unwrap_or(cos_floor)
     };
-    // A passage's own combination decides which of a file's passages
-    // represents it (and which the reranker reads first).
+    // Every passage carries its file's score, which orders the files
+    // (`group_by_file`); the list itself is in the order of each passage's
+    // own combination, which picks the passage that represents a file and
+    // decides whether a file's second passage is good enough for the
+    // reranker to read (`rerank_candidates`), as with passage-level fusion.
     let own = |c: &Candidate| {
         alpha * c.bm25_score.map_or(0.0, norm_bm25)
             + (1.0 - alpha) * c.vector_score.map_or(cos_floor, norm_cos)
     };
-    let mut keyed: Vec<(f32, f32, Candidate)> = out
+    let mut keyed: Vec<(f32, Candidate)> = out
         .into_iter()
         .map(|mut c| {
-            let f = file_of(c.passage_id).map_or(0.0, file_score);
             let o = own(&c);
-            c.fused = f;
-            (f, o, c)
+            c.fused = file_of(c.passage_id).map_or(0.0, file_score);
+            (o, c)
         })
         .collect();
-    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
-    keyed.into_iter().map(|(_, _, c)| c).collect()
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    keyed.into_iter().map(|(_, c)| c).collect()
 }
 
 /// The union of both lists, in first-seen order (BM25 first), with each
@@ -253,11 +257,14 @@ mod tests {
         let vector = [(2, 0.8), (3, 0.79)];
         let file = |p: i64| Some(if p == 3 { 20 } else { 10 });
         let c = fuse_with(Fusion::Convex { alpha: 0.5 }, &bm25, &vector, file);
-        assert_eq!(file(c[0].passage_id), Some(10));
-        // Both of file 10's passages carry the file's score; the one whose
-        // own combination is higher comes first.
-        assert_eq!(c[0].fused, c[1].fused);
-        assert_eq!(ids(&c)[..2], [1, 2]);
+        // Passages in the order of their own combination…
+        assert_eq!(ids(&c), [1, 3, 2]);
+        // …each carrying its file's score, file 10's the higher.
+        assert_eq!(c[0].fused, c[2].fused);
+        assert!(c[0].fused > c[1].fused);
+        let files = crate::search::group_by_file(&c, file);
+        assert_eq!(files.iter().map(|f| f.0).collect::<Vec<_>>(), [10, 20]);
+        assert_eq!(files[0].1.passage_id, 1);
     }
 
     #[test]
