@@ -189,12 +189,16 @@ impl VectorIndex {
         if self.quantization() == Quantization::None {
             return Ok(self.search(query, top_n));
         }
-        let mut exact = Vec::new();
-        for (id, _) in self.search(query, top_n * RESCORE_FACTOR) {
-            if let Some(v) = super::store::load_vector(conn, id, &self.model)? {
-                exact.push((id, dot(&v, query)));
-            }
-        }
+        let ids: Vec<i64> = self
+            .search(query, top_n * RESCORE_FACTOR)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let stored = super::store::load_vectors(conn, &ids, &self.model)?;
+        let mut exact: Vec<(i64, f32)> = ids
+            .iter()
+            .filter_map(|id| stored.get(id).map(|v| (*id, dot(v, query))))
+            .collect();
         exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         exact.truncate(top_n);
         Ok(exact)
