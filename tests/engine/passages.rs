@@ -18,7 +18,11 @@ fn a_hits_id_reads_back_its_passage_and_neighbours_without_overlap() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     write(&docs, "keeper.txt", long_text());
-    write(&docs, "other.txt", "Nothing about ships here, only gardening notes.");
+    write(
+        &docs,
+        "other.txt",
+        "Nothing about ships here, only gardening notes.",
+    );
     let data = tmp.path().join("data");
     let e = engine(&data);
     index(&e, &docs);
@@ -28,7 +32,10 @@ fn a_hits_id_reads_back_its_passage_and_neighbours_without_overlap() {
     let id = e.passage_ref(hits[0].passage_id).unwrap();
     let one = e.read_passage(&id, ReadRange::default()).unwrap();
     assert!(one.text.contains("Sentence number 60 "), "{}", one.text);
-    assert!(one.passages_in_file > 2, "the fixture must span several passages");
+    assert!(
+        one.passages_in_file > 2,
+        "the fixture must span several passages"
+    );
     let (first, last) = one.passages.unwrap();
     assert_eq!(first, last);
 
@@ -58,7 +65,10 @@ fn ids_of_another_index_or_of_files_no_longer_indexed_are_refused() {
     let (a_docs, b_docs) = (tmp.path().join("a"), tmp.path().join("b"));
     write(&a_docs, "a.txt", "Alpha lighthouse text.");
     write(&b_docs, "b.txt", "Beta lighthouse text.");
-    let (a, b) = (engine(&tmp.path().join("da")), engine(&tmp.path().join("db")));
+    let (a, b) = (
+        engine(&tmp.path().join("da")),
+        engine(&tmp.path().join("db")),
+    );
     index(&a, &a_docs);
     index(&b, &b_docs);
     assert_ne!(a.index_tag().unwrap(), b.index_tag().unwrap());
@@ -73,7 +83,11 @@ fn ids_of_another_index_or_of_files_no_longer_indexed_are_refused() {
     drop(b);
     let ro = Engine::open(EngineOptions::new(tmp.path().join("db")).with_read_only(true)).unwrap();
     assert_eq!(ro.index_tag().unwrap(), tag);
-    assert!(ro.read_passage(&id_b, ReadRange::default()).unwrap().text.contains("Beta"));
+    assert!(ro
+        .read_passage(&id_b, ReadRange::default())
+        .unwrap()
+        .text
+        .contains("Beta"));
     drop(ro);
 
     // A folder removed from the index takes its ids with it.

@@ -98,7 +98,12 @@ enum Target {
 }
 
 fn parse(id: &str) -> Result<(&str, Target)> {
-    let bad = || Error::Input(format!("malformed passage id {:?}", truncate_for_message(id)));
+    let bad = || {
+        Error::Input(format!(
+            "malformed passage id {:?}",
+            truncate_for_message(id)
+        ))
+    };
     let (tag, item) = id.split_once('-').ok_or_else(bad)?;
     if tag.len() != TAG_LEN || !tag.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
@@ -221,12 +226,13 @@ impl Engine {
             Some(ord) => {
                 let lo = ord.saturating_sub(range.before as i64);
                 let hi = ord.saturating_add(range.after as i64);
-                let picked: Vec<&StoredPassage> = all
-                    .iter()
-                    .filter(|p| p.ord >= lo && p.ord <= hi)
-                    .collect();
+                let picked: Vec<&StoredPassage> =
+                    all.iter().filter(|p| p.ord >= lo && p.ord <= hi).collect();
                 let (text, truncated) = stitch(&picked, range.max_bytes);
-                let span = picked.first().zip(picked.last()).map(|(a, b)| (a.ord, b.ord));
+                let span = picked
+                    .first()
+                    .zip(picked.last())
+                    .map(|(a, b)| (a.ord, b.ord));
                 let location = picked
                     .first()
                     .map(|p| p.location.clone())
@@ -262,9 +268,11 @@ pub fn passage_ref_with(tag: &str, passage_id: i64) -> String {
 /// and their byte ranges into the document text say by how much.
 fn stitch(passages: &[&StoredPassage], max_bytes: usize) -> (String, bool) {
     let mut out = String::new();
-    let mut end = i64::MIN;
+    let mut end: Option<i64> = None;
     for p in passages {
-        let skip = usize::try_from(end - p.byte_start).unwrap_or(0);
+        let skip = end
+            .and_then(|e| usize::try_from(e.saturating_sub(p.byte_start)).ok())
+            .unwrap_or(0);
         let rest = if skip == 0 {
             p.text.as_str()
         } else {
@@ -277,7 +285,7 @@ fn stitch(passages: &[&StoredPassage], max_bytes: usize) -> (String, bool) {
             out.push(if skip == 0 { '\n' } else { ' ' });
         }
         out.push_str(rest.trim_start());
-        end = end.max(p.byte_end);
+        end = Some(end.map_or(p.byte_end, |e| e.max(p.byte_end)));
     }
     if out.len() <= max_bytes {
         return (out, false);
@@ -312,7 +320,10 @@ mod tests {
         let tag = "0123456789ab";
         assert_eq!(passage_ref_with(tag, 42), "0123456789ab-p42");
         assert_eq!(passage_ref_with(tag, name_entry_id(7)), "0123456789ab-f7");
-        assert_eq!(parse("0123456789ab-p42").unwrap(), (tag, Target::Passage(42)));
+        assert_eq!(
+            parse("0123456789ab-p42").unwrap(),
+            (tag, Target::Passage(42))
+        );
         assert_eq!(parse("0123456789ab-f7").unwrap(), (tag, Target::File(7)));
     }
 
@@ -340,7 +351,10 @@ mod tests {
         // "one two three four" with passages "one two three" and "three four".
         let a = passage(0, "one two three", 0);
         let b = passage(1, "three four", 8);
-        assert_eq!(stitch(&[&a, &b], 1000), ("one two three four".into(), false));
+        assert_eq!(
+            stitch(&[&a, &b], 1000),
+            ("one two three four".into(), false)
+        );
         let (cut, truncated) = stitch(&[&a, &b], 7);
         assert_eq!((cut.as_str(), truncated), ("one two", true));
     }

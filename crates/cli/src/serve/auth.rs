@@ -91,7 +91,8 @@ fn write_private(path: &Path, token: &str) -> Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, token: &str) -> Result<()> {
     // The per-user config dir is private to the user on Windows and macOS.
-    let mut f = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
     f.write_all(token.as_bytes())?;
     Ok(())
 }
@@ -142,7 +143,13 @@ mod tests {
     fn only_the_exact_bearer_token_is_admitted() {
         let t = Token("abc123".into());
         assert!(t.admits(Some("Bearer abc123")));
-        for bad in [None, Some("abc123"), Some("Bearer abc12"), Some("Bearer abc1234"), Some("Basic abc123")] {
+        for bad in [
+            None,
+            Some("abc123"),
+            Some("Bearer abc12"),
+            Some("Bearer abc1234"),
+            Some("Basic abc123"),
+        ] {
             assert!(!t.admits(bad), "{bad:?}");
         }
     }
@@ -173,10 +180,20 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(TOKEN_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(TOKEN_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
-            std::fs::set_permissions(dir.path().join(TOKEN_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(Token::resolve(None, dir.path()).is_err(), "a world-readable token is refused");
+            std::fs::set_permissions(
+                dir.path().join(TOKEN_FILE),
+                std::fs::Permissions::from_mode(0o644),
+            )
+            .unwrap();
+            assert!(
+                Token::resolve(None, dir.path()).is_err(),
+                "a world-readable token is refused"
+            );
         }
     }
 }

@@ -57,10 +57,18 @@ impl RerankQueue {
     }
 
     /// Scores `documents` against `query`, in order.
-    pub async fn score(&self, query: String, documents: Vec<String>) -> Result<Vec<RerankScore>, String> {
+    pub async fn score(
+        &self,
+        query: String,
+        documents: Vec<String>,
+    ) -> Result<Vec<RerankScore>, String> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(RerankJob { query, documents, reply })
+            .send(RerankJob {
+                query,
+                documents,
+                reply,
+            })
             .await
             .map_err(|_| "the reranker stopped".to_string())?;
         rx.await.map_err(|_| "the reranker stopped".to_string())?
@@ -92,7 +100,12 @@ fn rerank_turn(reranker: &dyn Reranker, jobs: Vec<RerankJob>) {
             .collect();
         tracing::debug!(target: "serve::batch", jobs = group.len(), pairs = docs.len(), "rerank run");
         let scored = reranker.score(&query, &docs).map_err(|e| e.to_string());
-        split_replies(group, scored, |j: &RerankJob| j.documents.len(), |j: RerankJob| j.reply);
+        split_replies(
+            group,
+            scored,
+            |j: &RerankJob| j.documents.len(),
+            |j: RerankJob| j.reply,
+        );
     }
 }
 
@@ -205,7 +218,11 @@ mod tests {
             replies.push((docs, rx));
         }
         rerank_turn(&model, jobs);
-        assert_eq!(model.0.load(Ordering::SeqCst), 1, "one model call for three jobs");
+        assert_eq!(
+            model.0.load(Ordering::SeqCst),
+            1,
+            "one model call for three jobs"
+        );
         for (docs, mut rx) in replies {
             let got = rx.try_recv().unwrap().unwrap();
             let want: Vec<f32> = docs

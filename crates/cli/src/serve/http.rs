@@ -91,7 +91,11 @@ pub fn router(api: Arc<Api>, token: Token, port: u16) -> Router {
         .nest_service("/mcp", mcp)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method for this endpoint")
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "wrong method for this endpoint",
+            )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(Guard { token, port }, guard))
@@ -106,19 +110,36 @@ async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     let h = req.headers();
     let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if !host_allowed(text(header::HOST), g.port) {
-        return error(StatusCode::FORBIDDEN, "forbidden_host", "Host must be 127.0.0.1 or localhost with this server's port");
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "Host must be 127.0.0.1 or localhost with this server's port",
+        );
     }
     if !origin_allowed(text(header::ORIGIN), g.port) {
-        return error(StatusCode::FORBIDDEN, "forbidden_origin", "requests from web pages are not accepted");
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "requests from web pages are not accepted",
+        );
     }
     let length = text(header::CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
     if length.is_some_and(|l| l > MAX_BODY as u64) {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("request bodies are limited to {MAX_BODY} bytes"));
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            &format!("request bodies are limited to {MAX_BODY} bytes"),
+        );
     }
     let open = req.method() == Method::GET && req.uri().path() == "/health";
     if !open && !g.token.admits(text(header::AUTHORIZATION)) {
-        let mut r = error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or wrong bearer token (Authorization: Bearer …; see `crumb serve --help`)");
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer token (Authorization: Bearer …; see `crumb serve --help`)",
+        );
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     }
     let req = req.map(|b| Body::new(http_body_util::Limited::new(b, MAX_BODY)));
@@ -127,7 +148,11 @@ async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
 
 /// A JSON error response.
 pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"error": {"code": code, "type": code, "message": message}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"code": code, "type": code, "message": message}})),
+    )
+        .into_response()
 }
 
 /// A refused body: malformed JSON, the wrong fields, too large.
@@ -151,7 +176,11 @@ fn failed(e: anyhow::Error) -> Response {
         Some(crumb_engine::Error::Input(m)) => bad_request(m),
         _ => {
             tracing::warn!(target: "serve", "{e:#}");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("{e:#}"))
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                &format!("{e:#}"),
+            )
         }
     }
 }
@@ -165,7 +194,10 @@ async fn health(State(api): State<Arc<Api>>) -> Json<Value> {
     }))
 }
 
-async fn search(State(api): State<Arc<Api>>, body: Result<Json<SearchArgs>, JsonRejection>) -> Response {
+async fn search(
+    State(api): State<Arc<Api>>,
+    body: Result<Json<SearchArgs>, JsonRejection>,
+) -> Response {
     let Json(args) = match body {
         Ok(b) => b,
         Err(r) => return rejected(r),
@@ -206,16 +238,26 @@ struct RerankBody {
     return_documents: Option<bool>,
 }
 
-async fn rerank(State(api): State<Arc<Api>>, body: Result<Json<RerankBody>, JsonRejection>) -> Response {
+async fn rerank(
+    State(api): State<Arc<Api>>,
+    body: Result<Json<RerankBody>, JsonRejection>,
+) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
         Err(r) => return rejected(r),
     };
     let Some(queue) = api.rerank.as_ref() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no_model", "no reranker is loaded (start with --reranker DIR|NAME)");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_model",
+            "no reranker is loaded (start with --reranker DIR|NAME)",
+        );
     };
     if let Some(m) = b.model.as_deref().filter(|m| *m != queue.model) {
-        return bad_request(format!("model {m:?} is not loaded; this server reranks with {:?}", queue.model));
+        return bad_request(format!(
+            "model {m:?} is not loaded; this server reranks with {:?}",
+            queue.model
+        ));
     }
     if b.documents.is_empty() || b.documents.len() > MAX_DOCUMENTS {
         return bad_request(format!("documents must hold 1 to {MAX_DOCUMENTS} texts"));
@@ -224,7 +266,9 @@ async fn rerank(State(api): State<Arc<Api>>, body: Result<Json<RerankBody>, Json
         return bad_request(format!("query must be 1 to {MAX_TEXT_BYTES} bytes"));
     }
     if b.documents.iter().any(|d| d.text().len() > MAX_TEXT_BYTES) {
-        return bad_request(format!("each document is limited to {MAX_TEXT_BYTES} bytes"));
+        return bad_request(format!(
+            "each document is limited to {MAX_TEXT_BYTES} bytes"
+        ));
     }
     let texts: Vec<String> = b.documents.iter().map(|d| d.text().to_string()).collect();
     let scores = match queue.score(b.query, texts).await {
@@ -270,16 +314,26 @@ struct EmbeddingsBody {
     dimensions: Option<usize>,
 }
 
-async fn embeddings(State(api): State<Arc<Api>>, body: Result<Json<EmbeddingsBody>, JsonRejection>) -> Response {
+async fn embeddings(
+    State(api): State<Arc<Api>>,
+    body: Result<Json<EmbeddingsBody>, JsonRejection>,
+) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
         Err(r) => return rejected(r),
     };
     let Some(queue) = api.embed.as_ref() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no_model", "no embedder is loaded (start with --embedder DIR)");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_model",
+            "no embedder is loaded (start with --embedder DIR)",
+        );
     };
     if let Some(m) = b.model.as_deref().filter(|m| *m != queue.model) {
-        return bad_request(format!("model {m:?} is not loaded; this server embeds with {:?}", queue.model));
+        return bad_request(format!(
+            "model {m:?} is not loaded; this server embeds with {:?}",
+            queue.model
+        ));
     }
     let inputs = match b.input {
         Input::One(s) => vec![s],
@@ -288,21 +342,37 @@ async fn embeddings(State(api): State<Arc<Api>>, body: Result<Json<EmbeddingsBod
     if inputs.is_empty() || inputs.len() > MAX_INPUTS {
         return bad_request(format!("input must hold 1 to {MAX_INPUTS} texts"));
     }
-    if inputs.iter().any(|t| t.is_empty() || t.len() > MAX_TEXT_BYTES) {
+    if inputs
+        .iter()
+        .any(|t| t.is_empty() || t.len() > MAX_TEXT_BYTES)
+    {
         return bad_request(format!("each input must be 1 to {MAX_TEXT_BYTES} bytes"));
     }
     let base64 = match b.encoding_format.as_deref() {
         None | Some("float") => false,
         Some("base64") => true,
-        Some(other) => return bad_request(format!("unknown encoding_format {other:?}; use float or base64")),
+        Some(other) => {
+            return bad_request(format!(
+                "unknown encoding_format {other:?}; use float or base64"
+            ))
+        }
     };
-    let tokens: usize = inputs.iter().map(|t| crumb_engine::chunk::estimate_tokens(t)).sum();
+    let tokens: usize = inputs
+        .iter()
+        .map(|t| crumb_engine::chunk::estimate_tokens(t))
+        .sum();
     let vectors = match queue.embed(inputs).await {
         Ok(v) => v,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "model", &e),
     };
-    if let Some(d) = b.dimensions.filter(|d| vectors.first().is_some_and(|v| v.len() != *d)) {
-        return bad_request(format!("this model gives {} dimensions, not {d}", vectors[0].len()));
+    if let Some(d) = b
+        .dimensions
+        .filter(|d| vectors.first().is_some_and(|v| v.len() != *d))
+    {
+        return bad_request(format!(
+            "this model gives {} dimensions, not {d}",
+            vectors[0].len()
+        ));
     }
     let data: Vec<Value> = vectors
         .iter()

@@ -39,7 +39,9 @@ fn answer(result: Result<Value>) -> Result<CallToolResult, ErrorData> {
                 Some(err) => err.code(),
                 None => "input",
             };
-            CallToolResult::structured_error(json!({"error": {"code": code, "message": format!("{e:#}")}}))
+            CallToolResult::structured_error(
+                json!({"error": {"code": code, "message": format!("{e:#}")}}),
+            )
         }
     })
 }
@@ -50,7 +52,10 @@ impl CrumbMcp {
     #[tool(
         description = "Search the user's own indexed documents (PDF, Office, e-mail, notes, code…) by keyword and by meaning. Returns files, best first, each with `id` (pass it to `get` for the text), path, location (page or line), a snippet, and score details."
     )]
-    async fn search(&self, Parameters(args): Parameters<SearchArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn search(
+        &self,
+        Parameters(args): Parameters<SearchArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
         answer(tools::search(&self.api, &args).await)
     }
 
@@ -58,7 +63,10 @@ impl CrumbMcp {
     #[tool(
         description = "Read the text of a search hit by its `id` (only ids from `search` on this index are accepted; never paths). `before`/`after` add neighbouring passages of the same file; the text is bounded by `max_bytes`."
     )]
-    async fn get(&self, Parameters(args): Parameters<GetArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn get(
+        &self,
+        Parameters(args): Parameters<GetArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
         answer(tools::get(&self.api, &args).await)
     }
 

@@ -126,8 +126,11 @@ fn start_watching(data_dir: &Path, args: &ServeArgs) -> Result<Option<WatchState
     crate::run::load_models(&writer, &models, data_dir, crate::run::Need::EMBEDDER)?;
     let progress = Arc::new(Mutex::new(None));
     let sink = progress.clone();
-    let watcher = Watcher::start(writer, &args.watch, WatchOptions::default(), move |e| {
-        match e {
+    let watcher = Watcher::start(
+        writer,
+        &args.watch,
+        WatchOptions::default(),
+        move |e| match e {
             WatchEvent::Progress { step } => {
                 if let Ok(mut p) = sink.lock() {
                     *p = Some(step.clone());
@@ -135,7 +138,7 @@ fn start_watching(data_dir: &Path, args: &ServeArgs) -> Result<Option<WatchState
             }
             WatchEvent::Error { error } => tracing::warn!(target: "serve", "{}", error.message),
             _ => {}
-        }
-    })?;
+        },
+    )?;
     Ok(Some((watcher, progress)))
 }

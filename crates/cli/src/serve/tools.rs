@@ -101,7 +101,11 @@ impl SearchArgs {
             filters: Filters {
                 kinds,
                 folder,
-                modified_after: self.after.as_deref().map(crate::output::parse_date).transpose()?,
+                modified_after: self
+                    .after
+                    .as_deref()
+                    .map(crate::output::parse_date)
+                    .transpose()?,
                 modified_before: self
                     .before
                     .as_deref()
@@ -216,8 +220,10 @@ mod tests {
 
     #[test]
     fn search_arguments_become_a_bounded_request() {
-        let r = args(json!({"query": "tax", "type": ["pdf"], "folder": "/home/me/docs/",
-            "after": "2024-01-01", "rerank": false, "mode": "bm25"}))
+        let r = args(
+            json!({"query": "tax", "type": ["pdf"], "folder": "/home/me/docs/",
+            "after": "2024-01-01", "rerank": false, "mode": "bm25"}),
+        )
         .to_request()
         .unwrap();
         assert_eq!(r.limit, 10);
@@ -226,8 +232,12 @@ mod tests {
         assert_eq!(r.filters.kinds, vec![FileKind::Pdf]);
         assert_eq!(r.filters.folder.as_deref(), Some("/home/me/docs"));
         assert_eq!(r.filters.modified_after, Some(1_704_067_200));
-        assert!(args(json!({"query": "x", "limit": 51})).to_request().is_err());
-        assert!(args(json!({"query": "x", "type": "nonsense"})).to_request().is_err());
+        assert!(args(json!({"query": "x", "limit": 51}))
+            .to_request()
+            .is_err());
+        assert!(args(json!({"query": "x", "type": "nonsense"}))
+            .to_request()
+            .is_err());
     }
 
     #[test]
@@ -236,6 +246,8 @@ mod tests {
             let e = args(json!({"query": "x", "folder": f})).to_request();
             assert!(e.is_err(), "{f} accepted");
         }
-        assert!(serde_json::from_value::<SearchArgs>(json!({"query": "x", "path": "/etc"})).is_err());
+        assert!(
+            serde_json::from_value::<SearchArgs>(json!({"query": "x", "path": "/etc"})).is_err()
+        );
     }
 }
