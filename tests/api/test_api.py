@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -61,9 +62,10 @@ class Server:
 
     def __init__(self, data, config, *model_args):
         env = dict(os.environ, CRUMB_API_TOKEN=TOKEN, CRUMB_CONFIG_DIR=str(config))
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [str(CRUMB), "serve", "--port", "0", "--data-dir", str(data), *map(str, model_args)],
-            stdout=subprocess.PIPE, stderr=(self.log := tempfile.TemporaryFile()), text=True, cwd=REPO, env=env)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env)
         line = self.proc.stdout.readline()
         if "listening on http://127.0.0.1:" not in line:
             self.proc.kill()
@@ -358,6 +360,29 @@ class WhileIndexing(unittest.TestCase):
         status, body = SERVER.request("POST", "/v1/search", {"query": "compost worm bins", "mode": "bm25"})
         self.assertEqual(status, 200, body)
         self.assertIn("/bulk/note-", body["hits"][0]["path"])
+
+
+    def test_serve_watch_indexes_and_serves_new_files(self):
+        docs, data = TMP / "watched", TMP / "watched-data"
+        docs.mkdir()
+        (docs / "a.md").write_text("The quokka smiles at visitors on Rottnest island.\n")
+        server = Server(data, CONFIG, "--watch", docs, "--embedder", "none", "--reranker", "none")
+        try:
+            def find(word):
+                for _ in range(100):
+                    status, body = server.request("POST", "/v1/search", {"query": word})
+                    self.assertEqual(status, 200, body)
+                    if body["hits"]:
+                        return body["hits"][0]["path"]
+                    time.sleep(0.1)
+                return None
+            self.assertTrue(find("quokka").endswith("a.md"))
+            (docs / "b.md").write_text("A wombat digs burrows at night.\n")
+            self.assertTrue((find("wombat") or "").endswith("b.md"), "a file saved while serving is found")
+            status = asyncio.run(call_tool_http(server.port, "status", {}))
+            self.assertTrue(status.structured_content["watching"])
+        finally:
+            server.stop()
 
 
 def main():

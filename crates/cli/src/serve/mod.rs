@@ -58,6 +58,10 @@ pub(crate) struct Api {
     pub embed: Option<batch::EmbedQueue>,
     /// The last indexing step of `--watch`, for the `status` tool.
     pub progress: Option<Arc<Mutex<Option<IndexingStep>>>>,
+    /// Searches running at once: one per core. Beyond that they wait here,
+    /// first come first served (tokio's semaphore is fair), instead of
+    /// crowding the model sessions' locks, where the unlucky could starve.
+    pub search_slots: tokio::sync::Semaphore,
 }
 
 impl Api {
@@ -73,6 +77,9 @@ impl Api {
             embed: engine.embedder().map(batch::EmbedQueue::start),
             engine,
             progress: None,
+            search_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 }

@@ -137,6 +137,7 @@ pub async fn search(api: &Api, args: &SearchArgs) -> Result<Value> {
     let request = args
         .to_request()
         .map_err(|e| crumb_engine::Error::Input(format!("{e:#}")))?;
+    let _slot = api.search_slots.acquire().await?;
     let engine = api.engine.clone();
     let (results, tag) = tokio::task::spawn_blocking(move || {
         let results = engine.search_results(&request, &|| false)?;
