@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app fuzz build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app fuzz build clean-cache api-test bench-api
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -56,6 +56,7 @@ unit:
 	@rm -f $(CARGO_TARGET_DIR)/tmp/crumb-skipped.log
 	cargo test --workspace
 	npm test --prefix ui
+	$(MAKE) --no-print-directory api-test
 	@if [ -s $(CARGO_TARGET_DIR)/tmp/crumb-skipped.log ]; then \
 		echo "CRUMB_ALLOW_SKIP=1: $$(wc -l < $(CARGO_TARGET_DIR)/tmp/crumb-skipped.log) test(s) skipped for missing prerequisites:"; \
 		cut -f1 $(CARGO_TARGET_DIR)/tmp/crumb-skipped.log | sed 's/^/  /'; \
@@ -101,3 +102,14 @@ bench-neural: setup
 # Keystroke-to-paint latency in the real window (SciFact, MiniLM, xsmall-v1 architecture).
 bench-app: setup
 	scripts/bench-app.sh
+
+# The local API through real clients (MCP Python SDK over stdio and HTTP,
+# openai, Cohere-shaped rerank) and its refusals; needs the debug `crumb`.
+api-test:
+	cargo build --workspace
+	.cache/py-api/bin/python tests/api/test_api.py --crumb $(CARGO_TARGET_DIR)/debug/crumb
+
+# 16 clients for 60 s of mixed search and rerank against `crumb serve`.
+bench-api: setup
+	cargo build --release -p crumb-cli
+	python3 scripts/bench-api.py --crumb $(CARGO_TARGET_DIR)/release/crumb

@@ -122,6 +122,12 @@ pub enum Command {
         #[command(flatten)]
         opts: crate::watch_cmd::WatchArgs,
     },
+    /// Serve the local API on 127.0.0.1: HTTP JSON (search, rerank,
+    /// embeddings) and MCP at /mcp, behind a bearer token ($CRUMB_API_TOKEN,
+    /// else one generated into the config dir).
+    Serve(crate::serve::ServeArgs),
+    /// Speak MCP over stdin/stdout (for an agent's `mcpServers` config).
+    Mcp(crate::serve::McpArgs),
     /// Show what is indexed.
     Status {
         /// Print JSON.

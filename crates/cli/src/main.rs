@@ -6,6 +6,7 @@ mod models_cmd;
 mod output;
 mod rerank_cmd;
 mod run;
+mod serve;
 mod watch_cmd;
 
 use clap::Parser;

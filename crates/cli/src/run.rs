@@ -142,6 +142,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(a) => crate::models_cmd::run(&a, &data_dir),
         Command::Rerank(a) => crate::rerank_cmd::run(&a, &data_dir),
         Command::Watch { paths, opts } => crate::watch_cmd::run(&data_dir, &paths, &opts),
+        Command::Serve(a) => crate::serve::run_serve(&data_dir, &a),
+        Command::Mcp(a) => crate::serve::run_mcp(&data_dir, &a),
         Command::Status {
             json,
             failed,

@@ -84,6 +84,7 @@ impl Engine {
                 catalog.mark_all_lexical_unsynced()?;
                 lexical = lexical.rebuild()?;
             }
+            crate::passage::ensure_index_id(&catalog, dir)?;
             (catalog, lexical)
         };
         let engine = Engine {

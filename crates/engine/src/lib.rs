@@ -29,6 +29,7 @@ pub mod kind;
 pub mod lexical;
 pub mod models;
 pub mod options;
+pub mod passage;
 pub mod progress;
 pub mod search;
 mod status;
