@@ -171,7 +171,7 @@ impl Engine {
     /// This index's tag, the prefix of every passage id it hands out.
     pub fn index_tag(&self) -> Result<String> {
         Ok(self
-            .catalog()?
+            .reader()?
             .meta(INDEX_ID_SETTING)?
             .filter(|t| t.len() == TAG_LEN)
             .unwrap_or_else(|| fallback_tag(&self.opts.data_dir)))
@@ -195,7 +195,7 @@ impl Engine {
             ));
         }
         let gone = || Error::Input(format!("no indexed passage {id}; search again"));
-        let cat = self.catalog()?;
+        let cat = self.reader()?;
         let (file_id, anchor) = match target {
             Target::Passage(p) => {
                 let passage = cat.passages_by_id(&[p])?.remove(&p).ok_or_else(gone)?;
