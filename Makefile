@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app fuzz build clean-cache
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -101,3 +101,7 @@ bench-neural: setup
 # Keystroke-to-paint latency in the real window (SciFact, MiniLM, xsmall-v1 architecture).
 bench-app: setup
 	scripts/bench-app.sh
+
+# OCR accuracy and pages/s against tesseract 5, side by side on the same 150/300 dpi pages.
+bench-ocr: setup
+	scripts/bench-ocr.sh $${BENCH_OCR_ARGS:-}

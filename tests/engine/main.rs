@@ -14,6 +14,7 @@ mod fetch;
 mod hybrid;
 mod indexing;
 mod models;
+mod ocr;
 mod rerank;
 mod snapshots;
 mod support;
