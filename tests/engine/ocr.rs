@@ -164,6 +164,8 @@ fn a_scanned_png_and_an_image_only_pdf_are_found_by_a_word_at_their_page() {
     let invoices = search(&e, "invoices");
     assert_eq!(names(&invoices), ["letter.pdf"]);
     assert_eq!(invoices[0].location.page, Some(1));
+    // Two PDF pages and one image.
+    assert_eq!(e.status().expect("status").recognised_pages, 3);
 }
 
 #[test]
