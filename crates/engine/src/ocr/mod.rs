@@ -199,7 +199,7 @@ impl Ocr {
                 .iter()
                 .filter(|r| r.score >= MIN_LINE_SCORE)
                 .map(|r| r.text.trim())
-                .filter(|t| !t.is_empty())
+                .filter(|t| worth_keeping(t))
                 .collect();
             at += line.len();
             if !words.is_empty() {
@@ -209,6 +209,14 @@ impl Ocr {
         }
         Ok(out)
     }
+}
+
+/// A box read as a single character is dropped: on the corpus's image-only
+/// PDFs these were shapes (a square, a bullet, a stroke) that the Chinese and
+/// Latin recogniser matched to a glyph such as 口 or ■ (docs/BENCHMARKS.md,
+/// "OCR"), and one character is no use to a search.
+fn worth_keeping(text: &str) -> bool {
+    text.chars().filter(|c| !c.is_whitespace()).nth(1).is_some()
 }
 
 fn lock(m: &Mutex<Session>) -> Result<std::sync::MutexGuard<'_, Session>, OcrError> {
@@ -363,6 +371,14 @@ mod tests {
 
     /// The manifest (what users' machines are told to expect) and the set-up
     /// script (what `make setup` checks) pin the same files.
+    #[test]
+    fn boxes_read_as_one_character_are_dropped() {
+        assert!(!super::worth_keeping("口"));
+        assert!(!super::worth_keeping(" ■ "));
+        assert!(super::worth_keeping("Mask"));
+        assert!(super::worth_keeping("42"));
+    }
+
     #[test]
     fn the_manifest_and_setup_script_pin_the_same_ocr_models() {
         let script = include_str!("../../../../scripts/setup-ocr.sh");
