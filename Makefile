@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app fuzz build clean-cache api-test bench-api
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -113,3 +113,7 @@ api-test:
 bench-api: setup
 	cargo build --release -p crumb-cli
 	python3 scripts/bench-api.py --crumb $(CARGO_TARGET_DIR)/release/crumb
+
+# OCR accuracy and pages/s against tesseract 5, side by side on the same 150/300 dpi pages.
+bench-ocr: setup
+	scripts/bench-ocr.sh $${BENCH_OCR_ARGS:-}

@@ -14,6 +14,7 @@ mod fetch;
 mod hybrid;
 mod indexing;
 mod models;
+mod ocr;
 mod passages;
 mod readers;
 mod rerank;

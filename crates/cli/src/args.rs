@@ -57,6 +57,9 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Do not recognise text in images and scanned PDF pages (OCR).
+        #[arg(long)]
+        no_ocr: bool,
     },
     /// Search the index.
     Search {

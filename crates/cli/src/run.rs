@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             hidden,
             max_file_mib,
             json,
+            no_ocr,
         } => {
             let crawl = CrawlOptions {
                 include_hidden: hidden,
@@ -38,7 +39,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
                 bail!("folder not found: {}", missing.display());
             }
-            let engine = Engine::open(EngineOptions::new(&data_dir).with_crawl(crawl))?;
+            let engine = Engine::open(
+                EngineOptions::new(&data_dir)
+                    .with_crawl(crawl)
+                    .with_ocr(!no_ocr),
+            )?;
             // Indexing embeds; it never reranks.
             load_models(&engine, &models, &data_dir, Need::EMBEDDER)?;
             let progress = |step: &IndexingStep| output::progress(step);

@@ -414,7 +414,13 @@ fn sandbox_for(opts: &EngineOptions) -> Sandbox {
         ExtractMode::Command { program, args } => Sandbox::new(program, args.clone()),
         ExtractMode::InProcess => Sandbox::in_process(),
     };
-    sandbox.with_options(opts.sandbox.clone())
+    let mut options = opts.sandbox.clone();
+    // Recognised text is cached beside the index, so re-indexing, a moved
+    // file or a second copy never recognise a page twice.
+    if options.ocr.cache_dir.is_none() {
+        options.ocr.cache_dir = Some(opts.data_dir.join("ocr-cache"));
+    }
+    sandbox.with_options(options)
 }
 
 fn canonical_roots(roots: &[PathBuf]) -> Result<Vec<PathBuf>> {

@@ -42,13 +42,15 @@ pub enum FileKind {
     Xls,
     /// Legacy PowerPoint.
     Ppt,
+    /// Image (PNG, JPEG, TIFF, WebP, BMP): its text is recognised (OCR).
+    Image,
     /// Anything else: indexed by name only.
     Other,
 }
 
 impl FileKind {
     /// Every kind, in display order.
-    pub const ALL: [FileKind; 18] = [
+    pub const ALL: [FileKind; 19] = [
         FileKind::Pdf,
         FileKind::Docx,
         FileKind::Xlsx,
@@ -66,6 +68,7 @@ impl FileKind {
         FileKind::Doc,
         FileKind::Xls,
         FileKind::Ppt,
+        FileKind::Image,
         FileKind::Other,
     ];
 
@@ -89,6 +92,7 @@ impl FileKind {
             FileKind::Doc => "doc",
             FileKind::Xls => "xls",
             FileKind::Ppt => "ppt",
+            FileKind::Image => "image",
             FileKind::Other => "other",
         }
     }
@@ -130,6 +134,7 @@ impl FileKind {
             "doc" | "dot" => FileKind::Doc,
             "xls" | "xlt" => FileKind::Xls,
             "ppt" | "pps" | "pot" => FileKind::Ppt,
+            "png" | "jpg" | "jpeg" | "jpe" | "tif" | "tiff" | "webp" | "bmp" => FileKind::Image,
             e if CODE_EXTENSIONS.contains(&e) => FileKind::Code,
             "" if matches!(
                 name.as_str(),
@@ -172,7 +177,8 @@ mod tests {
         );
         assert_eq!(FileKind::from_path(Path::new("main.rs")), FileKind::Code);
         assert_eq!(FileKind::from_path(Path::new("README")), FileKind::Text);
-        assert_eq!(FileKind::from_path(Path::new("photo.jpg")), FileKind::Other);
+        assert_eq!(FileKind::from_path(Path::new("photo.JPG")), FileKind::Image);
+        assert_eq!(FileKind::from_path(Path::new("clip.mp4")), FileKind::Other);
     }
 
     #[test]

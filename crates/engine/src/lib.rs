@@ -28,6 +28,7 @@ pub mod index;
 pub mod kind;
 pub mod lexical;
 pub mod models;
+pub mod ocr;
 pub mod options;
 pub mod passage;
 pub mod progress;

@@ -124,6 +124,11 @@ impl EngineOptions {
         self.sandbox = sandbox;
         self
     }
+    /// Turns text recognition (OCR of images and scanned PDF pages) on or off.
+    pub fn with_ocr(mut self, enabled: bool) -> Self {
+        self.sandbox.ocr.enabled = enabled;
+        self
+    }
     /// Sets the crawl rules.
     pub fn with_crawl(mut self, crawl: CrawlOptions) -> Self {
         self.crawl = crawl;

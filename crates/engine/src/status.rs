@@ -47,6 +47,8 @@ pub struct Status {
     pub vectors: u64,
     /// Passages the lexical index holds; equals `passages` when consistent.
     pub lexical_docs: u64,
+    /// Pages (of scanned PDFs) and image files whose text was recognised (OCR).
+    pub recognised_pages: u64,
     /// Per kind.
     pub by_type: BTreeMap<String, KindCounts>,
     /// Loaded models.
@@ -63,6 +65,7 @@ impl Engine {
             passages: cat.passage_count()?,
             vectors: cat.vector_count(None)?,
             lexical_docs: self.lexical.num_docs(),
+            recognised_pages: cat.labelled_page_count(crate::ocr::RECOGNISED_LABEL)?,
             ..Default::default()
         };
         for (kind, status, n) in cat.counts_by_kind()? {

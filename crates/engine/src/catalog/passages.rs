@@ -156,6 +156,17 @@ impl Catalog {
             as u64)
     }
 
+    /// Pages whose text was recognised (OCR): distinct (file, page) of
+    /// passages labelled `label`, an image file counting as one page.
+    pub fn labelled_page_count(&self, label: &str) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT file_id, COALESCE(page, 0) FROM passages \
+             WHERE label = ?1)",
+            [label],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// Passages with id above `after` that have no vector for `model`, in id order.
     pub fn passages_missing_vectors(
         &self,

@@ -161,7 +161,11 @@ pub(crate) fn attachment_text(
     depth: usize,
 ) -> Option<String> {
     let kind = FileKind::from_path(std::path::Path::new(name));
-    if kind == FileKind::Other || (kind == FileKind::Email && depth >= MAX_NESTING) {
+    // Attached pictures are not recognised: logos and signatures would cost
+    // a whole OCR pass each, inside the message's one time limit.
+    if matches!(kind, FileKind::Other | FileKind::Image)
+        || (kind == FileKind::Email && depth >= MAX_NESTING)
+    {
         return None;
     }
     match Extractors::default().extract(kind, bytes, name, limits) {

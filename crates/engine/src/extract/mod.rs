@@ -31,6 +31,7 @@ mod docx;
 mod email;
 mod epub;
 mod html;
+mod image;
 mod legacy;
 mod msg;
 mod odf;
@@ -52,6 +53,7 @@ pub use docx::DocxExtractor;
 pub use email::EmailExtractor;
 pub use epub::EpubExtractor;
 pub use html::HtmlExtractor;
+pub use image::{decode_image, ImageExtractor};
 pub use legacy::LegacyOfficeExtractor;
 pub use odf::OdfExtractor;
 pub use pdf::PdfExtractor;
@@ -239,6 +241,7 @@ impl Default for Extractors {
                 Box::new(RtfExtractor),
                 Box::new(EmailExtractor),
                 Box::new(LegacyOfficeExtractor),
+                Box::new(ImageExtractor),
             ],
         }
     }

@@ -6,9 +6,14 @@
 //! One block per page with `Location::page(n)`. Pages with annotations or form
 //! fields are flattened first, so text that lives only in a widget's
 //! appearance (filled forms, free-text notes) is found too, as poppler does.
+//!
+//! A page with no text layer at all (a scan) is rendered at [`OCR_DPI`] and
+//! its text recognised (see [`crate::ocr`]); its block is labelled
+//! "recognised text". Pages that have text are never recognised.
 
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
+use crate::ocr::{self, OcrError};
 use pdfium_render::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +27,13 @@ static CAREFUL: AtomicBool = AtomicBool::new(false);
 pub(crate) fn set_careful(on: bool) {
     CAREFUL.store(on, Ordering::Relaxed);
 }
+
+/// Resolution pages without a text layer are rendered at for OCR, chosen
+/// by measurement (docs/BENCHMARKS.md, "OCR").
+pub const OCR_DPI: f32 = 200.0;
+/// Longest side of a rendered page, in pixels (a poster-sized page is
+/// rendered smaller rather than allocating hundreds of megabytes).
+const MAX_RENDER_SIDE: i32 = 5000;
 
 /// Environment variable naming the pdfium library file or its folder.
 pub const PDFIUM_ENV: &str = "CRUMB_PDFIUM";
@@ -57,6 +69,9 @@ impl Extractor for PdfExtractor {
         let mut blocks = Vec::new();
         let mut total = 0usize;
         let mut flat: Option<RawDoc> = None;
+        let ocr_on = ocr::settings().enabled;
+        let mut ocr_failed: Option<OcrError> = None;
+        let mut ocr_skipped = 0usize;
         for index in 0..count {
             let page = match pages.get(index) {
                 Ok(p) => p,
@@ -82,26 +97,72 @@ impl Extractor for PdfExtractor {
                     text = annotation_text(&page);
                 }
             }
+            let mut location = Location::page(index as u32 + 1);
+            if text.trim().is_empty() && ocr_on {
+                if ocr_failed.is_some() || !ocr::budget_left() {
+                    ocr_skipped += 1;
+                } else {
+                    match recognise_page(&page) {
+                        Ok(t) => {
+                            text = t;
+                            location.label = Some(ocr::RECOGNISED_LABEL.to_string());
+                        }
+                        Err(e) => {
+                            tracing::warn!(target: "index::ocr", "pdf page {}: {e}", index + 1);
+                            ocr_failed = Some(e);
+                        }
+                    }
+                }
+            }
             let text = text.replace("\r\n", "\n").replace('\r', "\n");
             if text.trim().is_empty() {
                 continue;
             }
             total += text.len();
-            blocks.push(Block {
-                text,
-                location: Location::page(index as u32 + 1),
-            });
+            blocks.push(Block { text, location });
             if total > limits.max_text_chars {
                 break;
             }
         }
+        if ocr_skipped > 0 {
+            tracing::warn!(target: "index::ocr", "{ocr_skipped} scanned page(s) left unrecognised: the OCR time budget is spent");
+        }
         if blocks.is_empty() {
+            let why = match (&ocr_failed, ocr_on) {
+                (Some(e), _) => format!("; {e}"),
+                (None, false) => "; text recognition is turned off".to_string(),
+                (None, true) if ocr_skipped > 0 => "; text recognition ran out of time".to_string(),
+                (None, true) => "; no text recognised".to_string(),
+            };
             return Err(ExtractError::NoText(format!(
-                "PDF has no text layer on its {count} page(s) (scanned or image-only)"
+                "PDF has no text layer on its {count} page(s) (scanned or image-only){why}"
             )));
         }
         Ok(ExtractedDoc { title, blocks })
     }
+}
+
+/// Renders `page` at [`OCR_DPI`] and recognises its text, through the cache
+/// keyed by the rendered pixels.
+fn recognise_page(page: &PdfPage<'_>) -> Result<String, OcrError> {
+    let config = PdfRenderConfig::new()
+        .scale_page_by_factor(OCR_DPI / 72.0)
+        .set_maximum_width(MAX_RENDER_SIDE)
+        .set_maximum_height(MAX_RENDER_SIDE)
+        .render_form_data(true);
+    let bitmap = page
+        .render_with_config(&config)
+        .map_err(|e| OcrError::Model(format!("cannot render the page: {e:?}")))?;
+    let (w, h) = (bitmap.width().max(0) as u32, bitmap.height().max(0) as u32);
+    let rgba = bitmap.as_rgba_bytes();
+    let text = ocr::page_text(&rgba, || {
+        let rgb: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        image::RgbImage::from_raw(w, h, rgb)
+    })?;
+    Ok(text.unwrap_or_default())
 }
 
 /// Text drawn by a page's annotations (their appearance streams), or else

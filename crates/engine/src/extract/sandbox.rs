@@ -22,6 +22,9 @@ pub struct SandboxOptions {
     pub memory_limit: u64,
     /// A worker is replaced after this many files, to shed fragmentation.
     pub recycle_after: usize,
+    /// Text recognition in images and scanned pages. Its time budget is
+    /// set from [`Self::timeout`] for each document.
+    pub ocr: crate::ocr::OcrSettings,
 }
 
 impl Default for SandboxOptions {
@@ -30,6 +33,7 @@ impl Default for SandboxOptions {
             timeout: Duration::from_secs(60),
             memory_limit: 1 << 30,
             recycle_after: 500,
+            ocr: crate::ocr::OcrSettings::default(),
         }
     }
 }
@@ -39,6 +43,20 @@ impl SandboxOptions {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+    /// Sets what text recognition may do.
+    pub fn with_ocr(mut self, ocr: crate::ocr::OcrSettings) -> Self {
+        self.ocr = ocr;
+        self
+    }
+    /// The OCR settings of one document: OCR stops at two thirds of the
+    /// per-file timeout, so the pages read so far are kept and the worker
+    /// is not killed mid-document.
+    fn ocr_for_document(&self) -> crate::ocr::OcrSettings {
+        crate::ocr::OcrSettings {
+            budget_ms: (self.timeout.as_millis() * 2 / 3) as u64,
+            ..self.ocr.clone()
+        }
     }
     /// Sets the worker memory limit in bytes.
     pub fn with_memory_limit(mut self, bytes: u64) -> Self {
@@ -132,6 +150,7 @@ impl Sandbox {
                 Source::Path(_) => None,
             },
             careful: false,
+            ocr: self.options.ocr_for_document(),
         };
         let bytes = match source {
             Source::Bytes(b) => Some(b),
@@ -235,13 +254,13 @@ impl Sandbox {
         name: &str,
         limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
-        match source {
+        crate::ocr::with_settings(&self.options.ocr_for_document(), || match source {
             Source::Bytes(b) => self.local.extract(kind, b, name, limits),
             Source::Path(p) => {
                 let bytes = std::fs::read(p).map_err(|e| ExtractError::Io(e.to_string()))?;
                 self.local.extract(kind, &bytes, name, limits)
             }
-        }
+        })
     }
 }
 

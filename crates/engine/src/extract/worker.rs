@@ -34,6 +34,9 @@ pub(crate) struct Request {
     /// Skip optional steps that have crashed native code (a retry after a crash).
     #[serde(default)]
     pub careful: bool,
+    /// What text recognition may do for this document.
+    #[serde(default)]
+    pub ocr: crate::ocr::OcrSettings,
 }
 
 /// One answer line.
@@ -94,7 +97,9 @@ fn handle(
         (None, None) => return Err(ExtractError::Io("worker request names no document".into())),
     };
     super::pdf::set_careful(req.careful);
-    extractors.extract(req.kind, &bytes, &req.name, &req.limits)
+    crate::ocr::with_settings(&req.ocr, || {
+        extractors.extract(req.kind, &bytes, &req.name, &req.limits)
+    })
 }
 
 /// Moves the protocol onto a private copy of stdout and points fd 1 at

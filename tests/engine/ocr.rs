@@ -1,0 +1,283 @@
+//! Text recognition (OCR) end to end: a sentence rendered into a PNG and into
+//! an image-only PDF is found by a word of it, at its page, through the real
+//! PP-OCRv4 models in real worker processes; hostile images fail with a
+//! reason without stalling indexing.
+
+use crate::common::*;
+use crate::extract_support::{require_pdfium, sandbox};
+use crate::support::prerequisite_missing;
+use crumb_engine::extract::{ExtractError, Limits, Source};
+use crumb_engine::{Engine, EngineOptions, FileKind};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SENTENCE: &str = "The lighthouse keeper ordered fresh marmalade";
+const OTHER: &str = "Quarterly invoices arrive before Thursday";
+
+/// True when the OCR models (and ONNX Runtime) are installed; otherwise the
+/// test fails saying how to install them.
+fn have_ocr_models() -> bool {
+    let mut missing = Vec::new();
+    if let Err(e) = crumb_engine::ocr::find_models() {
+        missing.push(e.to_string());
+    }
+    if let Err(e) = crumb_engine::models::find_ort_library(None) {
+        missing.push(e.to_string());
+    }
+    missing.is_empty() || prerequisite_missing(&missing.join("; "))
+}
+
+/// `text` drawn black on white by ImageMagick (installed by `make setup`),
+/// as `format` ("png", or "gray" for raw 8-bit pixels).
+fn render(text: &str, format: &str) -> Vec<u8> {
+    let out = Command::new("convert")
+        .args([
+            "-size",
+            "1400x160",
+            "xc:white",
+            "-font",
+            "DejaVu-Sans",
+            "-pointsize",
+            "44",
+        ])
+        .args(["-fill", "black", "-annotate", "+30+95", text, "-depth", "8"])
+        .arg(format!("{format}:-"))
+        .output()
+        .expect("ImageMagick's convert (make setup installs imagemagick)");
+    assert!(
+        out.status.success(),
+        "convert: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// An image-only PDF: one 1400×160 grey image per page, drawn at 144 dpi,
+/// no text layer at all (a scanner's output).
+fn image_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
+    let n = pages.len();
+    // Objects: 1 catalog, 2 pages, then per page: page, content, image.
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!(
+            "<< /Type /Pages /Count {n} /Kids [{}] >>",
+            (0..n)
+                .map(|i| format!("{} 0 R", 3 + 3 * i))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+        .into_bytes(),
+    ];
+    for (i, pixels) in pages.iter().enumerate() {
+        let (content, image) = (4 + 3 * i, 5 + 3 * i);
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 700 80] /Contents {content} 0 R \
+                 /Resources << /XObject << /Im0 {image} 0 R >> >> >>"
+            )
+            .into_bytes(),
+        );
+        let draw = b"q 700 0 0 80 0 0 cm /Im0 Do Q";
+        let mut c = format!("<< /Length {} >>\nstream\n", draw.len()).into_bytes();
+        c.extend_from_slice(draw);
+        c.extend_from_slice(b"\nendstream");
+        objects.push(c);
+        let mut im = format!(
+            "<< /Type /XObject /Subtype /Image /Width 1400 /Height 160 /ColorSpace /DeviceGray \
+             /BitsPerComponent 8 /Length {} >>\nstream\n",
+            pixels.len()
+        )
+        .into_bytes();
+        im.extend_from_slice(pixels);
+        im.extend_from_slice(b"\nendstream");
+        objects.push(im);
+    }
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+fn ocr_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/ocr")
+        .join(name)
+}
+
+#[test]
+fn a_scanned_png_and_an_image_only_pdf_are_found_by_a_word_at_their_page() {
+    require_pdfium();
+    if !have_ocr_models() {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "photo/note.png", render(SENTENCE, "png"));
+    write(
+        docs.path(),
+        "scans/letter.pdf",
+        image_pdf(&[render(OTHER, "gray"), render(SENTENCE, "gray")]),
+    );
+    let e = engine(data.path());
+    let report = index(&e, docs.path());
+    assert_eq!(report.indexed, 2, "{:?}", report.failures);
+
+    for word in ["lighthouse", "marmalade"] {
+        let hits = search(&e, word);
+        let mut found = names(&hits);
+        found.sort();
+        assert_eq!(found, ["letter.pdf", "note.png"], "{word}");
+        for h in &hits {
+            assert_eq!(
+                h.location.label.as_deref(),
+                Some("recognised text"),
+                "{}",
+                h.path
+            );
+            if h.kind == FileKind::Pdf {
+                assert_eq!(h.location.page, Some(2), "the sentence is on page 2");
+            } else {
+                assert_eq!(h.kind, FileKind::Image);
+            }
+        }
+    }
+    let invoices = search(&e, "invoices");
+    assert_eq!(names(&invoices), ["letter.pdf"]);
+    assert_eq!(invoices[0].location.page, Some(1));
+    // Two PDF pages and one image.
+    assert_eq!(e.status().expect("status").recognised_pages, 3);
+}
+
+#[test]
+fn recognised_text_is_cached_by_content_so_a_moved_image_is_not_read_again() {
+    if !have_ocr_models() {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let png = write(docs.path(), "a/note.png", render(SENTENCE, "png"));
+    let e = engine(data.path());
+    assert_eq!(index(&e, docs.path()).indexed, 1);
+    // Mark the cached entry: if the moved file were recognised again, the
+    // mark would not reach the index.
+    let entries: Vec<PathBuf> = walk(&data.path().join("ocr-cache"));
+    assert_eq!(entries.len(), 1, "one cached page: {entries:?}");
+    std::fs::write(&entries[0], "zeppelin cached words\n").unwrap();
+    std::fs::rename(&png, docs.path().join("moved.png")).unwrap();
+    index(&e, docs.path());
+    assert_eq!(names(&search(&e, "zeppelin")), ["moved.png"]);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn with_ocr_off_images_are_skipped_with_the_reason_and_scans_say_so() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "note.png", render(SENTENCE, "png"));
+    let e = Engine::open(
+        EngineOptions::new(data.path())
+            .with_extract(workers())
+            .with_ocr(false),
+    )
+    .expect("open engine");
+    let report = index(&e, docs.path());
+    assert_eq!((report.indexed, report.skipped), (0, 1));
+    assert!(
+        report.failures[0]
+            .reason
+            .contains("text recognition is turned off"),
+        "{:?}",
+        report.failures
+    );
+    assert!(search(&e, "lighthouse").is_empty());
+}
+
+#[test]
+fn image_bombs_and_truncated_images_fail_with_a_reason_without_stalling() {
+    let sb = sandbox(Duration::from_secs(30), 1 << 30);
+    for (name, want) in [
+        ("bomb.png", "too large"),
+        ("bomb.bmp", "too large"),
+        ("truncated.png", "corrupt"),
+        ("truncated.jpg", ""),
+    ] {
+        let path = ocr_fixture(name);
+        let t = Instant::now();
+        let out = sb.extract(
+            Source::Path(&path),
+            FileKind::Image,
+            name,
+            &Limits::default(),
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{name} took {:?}",
+            t.elapsed()
+        );
+        match out {
+            Err(
+                e @ (ExtractError::Limit(_)
+                | ExtractError::Corrupt { .. }
+                | ExtractError::NoText(_)),
+            ) => {
+                assert!(e.to_string().contains(want), "{name}: {e}")
+            }
+            // A JPEG cut in half decodes with its lower half grey; whatever
+            // of the text survives may be read.
+            Ok(doc) if name == "truncated.jpg" => assert!(!doc.is_empty()),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_folder_with_an_image_bomb_still_indexes_its_other_files() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for name in ["bomb.png", "bomb.bmp", "truncated.png"] {
+        std::fs::copy(ocr_fixture(name), docs.path().join(name)).unwrap();
+    }
+    write(docs.path(), "notes.txt", "the harbour timetable changed");
+    let e = engine(data.path());
+    let report = index(&e, docs.path());
+    assert_eq!(report.indexed, 1, "{:?}", report.failures);
+    assert_eq!(report.failed, 3, "{:?}", report.failures);
+    assert!(
+        report.failures.iter().all(|f| f.reason.len() > 20),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(names(&search(&e, "harbour")), ["notes.txt"]);
+}
