@@ -44,6 +44,7 @@ export function kindBadge(kind: string): string {
     text: "TXT",
     code: "</>",
     email: "EML",
+    image: "IMG",
     other: "FILE",
   };
   return map[kind] ?? kind.toUpperCase().slice(0, 4);

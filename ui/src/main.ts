@@ -14,8 +14,10 @@ import { keystroke, painted } from "./timings";
 
 const KINDS: [string, string][] = [
   ["pdf", "PDF"], ["docx", "Word"], ["xlsx", "Excel"], ["pptx", "PowerPoint"], ["odt", "OpenDocument text"],
+  ["ods", "OpenDocument spreadsheet"], ["odp", "OpenDocument presentation"],
   ["epub", "EPUB"], ["html", "HTML"], ["markdown", "Markdown"], ["text", "Text"], ["code", "Code"],
   ["email", "E-mail"], ["rtf", "RTF"], ["doc", "Word (legacy)"], ["xls", "Excel (legacy)"], ["ppt", "PowerPoint (legacy)"],
+  ["image", "Image (recognised text)"],
 ];
 
 const el = {
