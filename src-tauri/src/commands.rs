@@ -56,9 +56,24 @@ pub fn open_hit(app: AppHandle, state: State<'_, AppState>, file_id: i64) -> Cmd
 #[tauri::command]
 pub fn reveal_hit(app: AppHandle, state: State<'_, AppState>, file_id: i64) -> CmdResult<()> {
     let path = state.host.served_path(file_id)?;
+    let Err(reveal) = app.opener().reveal_item_in_dir(&path) else {
+        return Ok(());
+    };
+    // Without a file-manager portal (a minimal desktop, a window manager
+    // alone) revealing fails; opening the containing folder still shows it.
+    tracing::info!(target: "app::open", error = %reveal, "reveal failed; opening the folder instead");
+    let folder = path.parent().unwrap_or(&path);
     app.opener()
-        .reveal_item_in_dir(&path)
-        .map_err(|e| coded("open", format!("cannot reveal {}: {e}", path.display())))
+        .open_path(folder.to_string_lossy(), None::<&str>)
+        .map_err(|e| {
+            coded(
+                "open",
+                format!(
+                    "Crumb could not show {} in a file manager ({reveal}), nor open its folder ({e}).",
+                    path.display()
+                ),
+            )
+        })
 }
 
 #[tauri::command]
