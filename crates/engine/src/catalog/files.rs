@@ -166,12 +166,20 @@ impl Catalog {
     }
 
     /// Every file whose path is `prefix` or lies below it (folder deletes and renames).
+    ///
+    /// A range on the unique index over `path`, so a watcher batch costs what
+    /// the folder holds, not a scan of every file: the paths below `dir/`
+    /// are exactly those `>= "dir/"` and `< "dir0"` ('0' follows '/' in
+    /// byte order, which is SQLite's default collation).
     pub fn files_with_prefix(&self, prefix: &str) -> Result<Vec<FileRecord>> {
-        let dir = format!("{}/", prefix.trim_end_matches('/'));
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM files WHERE path = ?1 OR substr(path, 1, length(?2)) = ?2"
+        let base = prefix.trim_end_matches('/');
+        let (lo, hi) = (format!("{base}/"), format!("{base}0"));
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM files WHERE path = ?1
+             UNION ALL
+             SELECT {COLUMNS} FROM files WHERE path >= ?2 AND path < ?3"
         ))?;
-        let rows = st.query_map([prefix, dir.as_str()], from_row)?;
+        let rows = st.query_map([prefix, lo.as_str(), hi.as_str()], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -256,5 +264,51 @@ impl Catalog {
         let mut st = self.conn.prepare("SELECT path FROM roots ORDER BY path")?;
         let rows = st.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_finds_the_folder_and_what_is_below_it_not_its_siblings() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        for p in [
+            "/d/a",
+            "/d/a/x.txt",
+            "/d/a/sub/y.txt",
+            "/d/a0",
+            "/d/ab/z.txt",
+            "/d/a.txt",
+        ] {
+            cat.conn()
+                .execute(
+                    "INSERT INTO files(path, root, kind, size, mtime_ns, status, indexed_ns)
+                     VALUES (?1, '/d', 'text', 1, 1, 'indexed', 1)",
+                    [p],
+                )
+                .unwrap();
+        }
+        let mut got: Vec<String> = cat
+            .files_with_prefix("/d/a")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        got.sort();
+        assert_eq!(got, ["/d/a", "/d/a/sub/y.txt", "/d/a/x.txt"]);
+        assert_eq!(cat.files_with_prefix("/d/a/").unwrap().len(), 2);
+        // The lookup is a range on the path index, not a scan.
+        let plan: String = cat
+            .conn()
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM files WHERE path >= '/d/a/' AND path < '/d/a0'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("USING"), "{plan}");
     }
 }
