@@ -79,3 +79,47 @@ fn a_meaning_search_answers_while_the_writer_holds_its_lock() {
     let hits = search_while_writer_held(&e, &req);
     assert_eq!(names(&hits).first().map(String::as_str), Some("bread.txt"));
 }
+
+#[test]
+fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
+    // The embedding pass only looks past the last passage it knows has a
+    // vector; a changed file's passages get new ids, so they must still be
+    // found, and nothing already embedded may be counted again.
+    if !have(&minilm_dir()) {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "ferns.txt", "Ferns like rain water and shade.");
+    write(
+        docs.path(),
+        "bread.txt",
+        "Sourdough needs a lively starter.",
+    );
+    let e = engine(data.path());
+    let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).expect("embedder");
+    e.set_embedder(Some(Arc::from(emb)));
+    assert_eq!(index(&e, docs.path()).embedded, 2);
+    assert_eq!(index(&e, docs.path()).embedded, 0, "nothing new to embed");
+    // Rewrite one file (a new size, so it is re-read) and add another.
+    write(
+        docs.path(),
+        "ferns.txt",
+        "Ferns like rain water, shade and a humid bathroom shelf.",
+    );
+    write(
+        docs.path(),
+        "bikes.txt",
+        "Pump the bicycle tyres before the trip.",
+    );
+    assert_eq!(index(&e, docs.path()).embedded, 2);
+    let st = e.status().unwrap();
+    assert_eq!(st.vectors, st.passages, "every passage has its vector");
+    let req = SearchRequest::new("cycling preparation")
+        .with_mode(Mode::Vector)
+        .with_rerank(false);
+    assert_eq!(
+        names(&e.search(&req).unwrap()).first().map(String::as_str),
+        Some("bikes.txt")
+    );
+}

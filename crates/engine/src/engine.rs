@@ -43,6 +43,9 @@ pub struct Engine {
     vector_cache: Mutex<Option<VectorCache>>,
     /// Recent cross-encoder scores (see [`crate::search::RerankCache`]).
     pub(crate) rerank_cache: crate::search::RerankCache,
+    /// (model, id): every passage numbered up to `id` has a vector for
+    /// `model`, as of the last embedding pass that reached the end.
+    embedded_floor: Mutex<Option<(String, i64)>>,
 }
 
 /// Scores kept by the rerank cache: a few hundred queries' worth.
@@ -99,6 +102,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             vector_cache: Mutex::new(None),
             rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
+            embedded_floor: Mutex::new(None),
         };
         if !engine.opts.read_only {
             let mut cat = engine.catalog()?;
@@ -307,6 +311,22 @@ impl Engine {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         })
+    }
+
+    /// The id up to which every passage has a vector for `model` (0 when
+    /// unknown: a new process, or another model).
+    pub(crate) fn embedded_floor(&self, model: &str) -> i64 {
+        self.embedded_floor
+            .lock()
+            .ok()
+            .and_then(|f| f.as_ref().filter(|(m, _)| m == model).map(|(_, id)| *id))
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn set_embedded_floor(&self, model: &str, id: i64) {
+        if let Ok(mut f) = self.embedded_floor.lock() {
+            *f = Some((model.to_string(), id));
+        }
     }
 
     pub(crate) fn bump_generation(&self) {

@@ -186,12 +186,23 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// How many passages have no vector for `model`.
-    pub fn count_missing_vectors(&self, model: &str) -> Result<u64> {
+    /// The highest passage id in use (0 when there is none).
+    pub fn max_passage_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM passages", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// How many passages numbered above `after` have no vector for `model`
+    /// (`after` = 0: all of them). Passage ids are never reused, so a caller
+    /// that knows every passage up to some id has one counts only the rest.
+    pub fn count_missing_vectors(&self, model: &str, after: i64) -> Result<u64> {
         let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM passages p WHERE NOT EXISTS
+            "SELECT COUNT(*) FROM passages p WHERE p.id > ?2 AND NOT EXISTS
                (SELECT 1 FROM vectors v WHERE v.passage_id = p.id AND v.model = ?1)",
-            [model],
+            params![model, after],
             |r| r.get(0),
         )?;
         Ok(n as u64)

@@ -23,14 +23,23 @@ impl Engine {
             return Ok(0);
         };
         let model = embedder.id().to_string();
-        let total = self.catalog()?.count_missing_vectors(&model)?;
-        if total == 0 {
-            return Ok(0);
-        }
+        // Every passage up to `floor` already has a vector (see
+        // `Engine::embedded_floor`): only what came after is looked at, so a
+        // watcher batch costs what it changed, not the whole corpus.
+        let floor = self.embedded_floor(&model);
+        let total = {
+            let cat = self.catalog()?;
+            let total = cat.count_missing_vectors(&model, floor)?;
+            if total == 0 {
+                self.set_embedded_floor(&model, cat.max_passage_id()?);
+                return Ok(0);
+            }
+            total
+        };
         let _span =
             tracing::info_span!(target: "index::embed", "embed", model = %model, total).entered();
         let mut done = 0u64;
-        let mut after = 0i64;
+        let mut after = floor;
         progress.report(&IndexingStep::Embedding { done, total });
         loop {
             if cancel.is_cancelled() {
@@ -64,6 +73,10 @@ impl Engine {
                 progress.report(&IndexingStep::Embedding { done, total });
             }
         }
+        // The pass reached the end: every passage up to the last one read
+        // has a vector now. Only this thread (the writer) adds passages, and
+        // new ones get higher ids, so that stays true.
+        self.set_embedded_floor(&model, after);
         Ok(done)
     }
 }
