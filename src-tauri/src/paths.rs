@@ -3,15 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// The settings folder: `CRUMB_CONFIG_DIR`, else the OS config dir.
+/// The settings folder: `CRUMB_CONFIG_DIR`, else the OS config dir (one
+/// rule for the app and `crumb serve`, in the engine).
 pub fn config_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CRUMB_CONFIG_DIR") {
-        return PathBuf::from(d);
-    }
-    // Same qualifier/organisation/app triple as the engine's data dir.
-    directories::ProjectDirs::from("org", "Crumb", "crumb")
-        .map(|p| p.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".crumb-config"))
+    crumb_engine::default_config_dir()
 }
 
 /// The index: shared with the `crumb` CLI (`CRUMB_DATA_DIR` overrides it).

@@ -17,7 +17,6 @@ use crate::vectors::{Quantization, VectorIndex};
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
@@ -37,9 +36,6 @@ pub struct Engine {
     pub(crate) sandbox: Sandbox,
     pub(crate) embedder: RwLock<Option<Arc<dyn Embedder>>>,
     pub(crate) reranker: RwLock<Option<Arc<dyn Reranker>>>,
-    /// Bumped on every write this process makes; with SQLite's data_version
-    /// (writes by others) it tells when the in-memory vector index is stale.
-    generation: AtomicU64,
     vector_cache: Mutex<Option<VectorCache>>,
     /// Recent cross-encoder scores (see [`crate::search::RerankCache`]).
     pub(crate) rerank_cache: crate::search::RerankCache,
@@ -53,7 +49,7 @@ const RERANK_CACHE_SCORES: usize = 8192;
 
 struct VectorCache {
     model: String,
-    key: (u64, i64),
+    key: i64,
     index: Arc<VectorIndex>,
 }
 
@@ -99,7 +95,6 @@ impl Engine {
             sandbox: sandbox_for(&opts),
             embedder: RwLock::new(None),
             reranker: RwLock::new(None),
-            generation: AtomicU64::new(0),
             vector_cache: Mutex::new(None),
             rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
             embedded_floor: Mutex::new(None),
@@ -264,7 +259,6 @@ impl Engine {
             let prepared = self.prepare_batch(batch, &known);
             let mut cat = self.catalog()?;
             index::write_batch(&mut cat, &self.lexical, root, prepared, report)?;
-            self.bump_generation();
             done += batch.len() as u64;
         }
         progress.report(&IndexingStep::Indexing {
@@ -329,18 +323,13 @@ impl Engine {
         }
     }
 
-    pub(crate) fn bump_generation(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
     /// The in-memory vector index for `model`, reloaded from the catalog when
-    /// this process or another has written since it was built. Read through
-    /// a reader connection: a search never waits for the writer here either.
+    /// this process's writer or another process has committed since it was
+    /// built: the readers' `data_version` moves on any other connection's
+    /// commit, the writer's included. Read through a reader connection: a
+    /// search never waits for the writer here either.
     pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorIndex>> {
-        let key = (
-            self.generation.load(Ordering::SeqCst),
-            self.readers.data_version()?,
-        );
+        let key = self.readers.data_version()?;
         {
             let cache = self
                 .vector_cache
@@ -382,13 +371,13 @@ impl Engine {
         cat.remove_root(&root_s)
     }
 
-    /// Deletes files from the catalog and the lexical index, and marks the
-    /// in-memory vector index stale: the one way files leave the index.
+    /// Deletes files from the catalog and the lexical index (the commit
+    /// makes the in-memory vector index stale): the one way files leave the
+    /// index.
     pub(crate) fn delete_files(&self, cat: &mut Catalog, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        self.bump_generation();
         index::delete_files(cat, &self.lexical, ids)
     }
 

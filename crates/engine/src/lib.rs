@@ -42,6 +42,8 @@ pub use engine::Engine;
 pub use error::{Error, Result, WireError};
 pub use index::IndexReport;
 pub use kind::FileKind;
-pub use options::{default_data_dir, ChunkOptions, CrawlOptions, EngineOptions, ExtractMode};
+pub use options::{
+    default_config_dir, default_data_dir, ChunkOptions, CrawlOptions, EngineOptions, ExtractMode,
+};
 pub use search::{Filters, Hit, Mode, ScoreDetails, SearchRequest};
 pub use status::{KindCounts, ModelStatus, Status};

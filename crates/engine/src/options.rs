@@ -15,6 +15,17 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".crumb"))
 }
 
+/// Crumb's settings folder, shared by the app and `crumb serve`:
+/// `$CRUMB_CONFIG_DIR`, else the OS config dir (e.g. `~/.config/crumb`).
+pub fn default_config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRUMB_CONFIG_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("org", "Crumb", "crumb")
+        .map(|p| p.config_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".crumb-config"))
+}
+
 /// Crawling rules: what to skip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

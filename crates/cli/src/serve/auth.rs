@@ -10,23 +10,12 @@
 
 use anyhow::{bail, Context, Result};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The file holding the generated token, in the config dir.
 pub const TOKEN_FILE: &str = "api-token";
 /// The environment variable that overrides the stored token.
 pub const TOKEN_ENV: &str = "CRUMB_API_TOKEN";
-
-/// Crumb's settings folder: `$CRUMB_CONFIG_DIR`, else the OS config dir
-/// (the same one the app uses).
-pub fn config_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CRUMB_CONFIG_DIR") {
-        return PathBuf::from(d);
-    }
-    directories::ProjectDirs::from("org", "Crumb", "crumb")
-        .map(|p| p.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".crumb-config"))
-}
 
 /// The bearer token.
 #[derive(Clone)]

@@ -89,7 +89,7 @@ pub fn run_serve(data_dir: &Path, args: &ServeArgs) -> Result<ExitCode> {
     let watcher = start_watching(data_dir, args)?;
     let mut api = Api::open(data_dir, &args.models)?;
     api.progress = watcher.as_ref().map(|(_, p)| p.clone());
-    let token = auth::Token::load_or_create(&auth::config_dir())?;
+    let token = auth::Token::load_or_create(&crumb_engine::default_config_dir())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

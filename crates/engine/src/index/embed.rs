@@ -68,7 +68,6 @@ impl Engine {
                     .map(|((id, _), v)| (*id, v.as_slice()))
                     .collect();
                 self.catalog()?.store_vectors(&model, &items)?;
-                self.bump_generation();
                 done += batch.len() as u64;
                 progress.report(&IndexingStep::Embedding { done, total });
             }
