@@ -101,6 +101,11 @@ fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
     e.set_embedder(Some(Arc::from(emb)));
     assert_eq!(index(&e, docs.path()).embedded, 2);
     assert_eq!(index(&e, docs.path()).embedded, 0, "nothing new to embed");
+    let req = SearchRequest::new("cycling preparation")
+        .with_mode(Mode::Vector)
+        .with_rerank(false);
+    // Loads the vector index, which the writes below must make stale.
+    assert!(!names(&e.search(&req).unwrap()).contains(&"bikes.txt".to_string()));
     // Rewrite one file (a new size, so it is re-read) and add another.
     write(
         docs.path(),
@@ -115,9 +120,6 @@ fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
     assert_eq!(index(&e, docs.path()).embedded, 2);
     let st = e.status().unwrap();
     assert_eq!(st.vectors, st.passages, "every passage has its vector");
-    let req = SearchRequest::new("cycling preparation")
-        .with_mode(Mode::Vector)
-        .with_rerank(false);
     assert_eq!(
         names(&e.search(&req).unwrap()).first().map(String::as_str),
         Some("bikes.txt")
