@@ -14,10 +14,12 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import struct
 import subprocess
 import sys
+import threading
 import tempfile
 import time
 import unittest
@@ -106,6 +108,52 @@ class Server:
             return r.status, json.loads(text)
         except ValueError:
             return r.status, text
+
+
+    def refused_midway(self, path, headers, parts):
+        """POSTs a body the server may refuse part-way, reading the answer while still
+        sending: the server answers 413 and closes as soon as the limit is passed, so a
+        client that reads only after sending everything sees a broken pipe, not the answer
+        (CI saw exactly that). Returns (status, parsed JSON)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+        head = {"Host": f"127.0.0.1:{self.port}", "Authorization": f"Bearer {TOKEN}",
+                "Content-Type": "application/json", "Connection": "close", **headers}
+        received = bytearray()
+
+        def read_all():
+            try:
+                while chunk := sock.recv(65536):
+                    received.extend(chunk)
+            except OSError:
+                pass
+
+        reader = threading.Thread(target=read_all)
+        reader.start()
+        try:
+            sock.sendall(f"POST {path} HTTP/1.1\r\n".encode()
+                         + "".join(f"{k}: {v}\r\n" for k, v in head.items()).encode() + b"\r\n")
+            for part in parts:
+                sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reader.join(60)
+        sock.close()
+        head_bytes, _, payload = bytes(received).partition(b"\r\n\r\n")
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 "):
+            raise AssertionError(f"no HTTP answer, got {bytes(received)[:200]!r}")
+        fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        if fields.get("transfer-encoding") == "chunked":
+            body, rest = bytearray(), payload
+            while rest:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line, 16)
+                if size == 0:
+                    break
+                body.extend(rest[:size])
+                rest = rest[size + 2:]
+            payload = bytes(body)
+        return int(lines[0].split()[1]), json.loads(payload)
 
 
 def setUpModule():
@@ -275,16 +323,13 @@ class Refusals(unittest.TestCase):
 
     def test_oversized_body(self):
         big = json.dumps({"query": "tomato", "pad": "x" * (2 << 20)}).encode()
-        self.refused(*SERVER.request("POST", "/v1/search", raw=big), 413, "body_too_large")
+        status, body = SERVER.refused_midway("/v1/search", {"Content-Length": str(len(big))}, [big])
+        self.refused(status, body, 413, "body_too_large")
         # Without a length (chunked), it is cut as it streams in.
-        c = http.client.HTTPConnection("127.0.0.1", SERVER.port, timeout=60)
-        c.request("POST", "/v1/rerank", body=iter([big[i:i + 65536] for i in range(0, len(big), 65536)]),
-                  headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-                  encode_chunked=True)
-        r = c.getresponse()
-        body = json.loads(r.read())
-        c.close()
-        self.refused(r.status, body, 413, "body_too_large")
+        chunks = [b"%x\r\n%s\r\n" % (len(big[i:i + 65536]), big[i:i + 65536])
+                  for i in range(0, len(big), 65536)] + [b"0\r\n\r\n"]
+        status, body = SERVER.refused_midway("/v1/rerank", {"Transfer-Encoding": "chunked"}, chunks)
+        self.refused(status, body, 413, "body_too_large")
 
     def test_malformed_json(self):
         self.refused(*SERVER.request("POST", "/v1/search", raw=b'{"query": "tomato",'), 400, "invalid_json")
