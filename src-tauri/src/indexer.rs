@@ -275,6 +275,9 @@ fn on_event(
             st.updates += 1;
             st.last_error = standing.clone();
         }),
+        // Meaning search catches up on its own; the window's status polls
+        // the counts.
+        WatchEvent::Embedded { .. } => {}
         WatchEvent::Polling { root } => reporter.set(|st| st.polling.push(root.clone())),
         // The watcher carries on; a failed reconcile is retried as rescans.
         WatchEvent::Error { error } => reporter.set(|st| {

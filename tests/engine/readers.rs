@@ -5,6 +5,7 @@
 use crate::common::*;
 use crate::support::{have, minilm_dir};
 use crumb_engine::models::{load_embedder, ExecutionProvider};
+use crumb_engine::vectors::{Quantization, VectorSnapshot};
 use crumb_engine::{Engine, Hit, Mode, SearchRequest};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -124,4 +125,13 @@ fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
         names(&e.search(&req).unwrap()).first().map(String::as_str),
         Some("bikes.txt")
     );
+    // The snapshot searches used caught up from the vector log (the old
+    // ferns passage gone, two new ones in) and equals a fresh load.
+    let model = e.embedder().expect("embedder").id().to_string();
+    let live = e.vector_snapshot(&model).expect("snapshot");
+    let conn = rusqlite::Connection::open(data.path().join("catalog.sqlite")).expect("catalog");
+    let fresh = VectorSnapshot::load(&conn, &model, Quantization::Int8).expect("fresh");
+    assert_eq!(live.len(), 3);
+    assert_eq!(live.live_rows(), fresh.live_rows());
+    assert!(live.segment_count() > 1, "caught up rather than reloaded");
 }

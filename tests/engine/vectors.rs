@@ -97,3 +97,196 @@ fn semantic_search_over_real_embeddings_ranks_the_related_passage_first() {
         .expect("query");
     assert_eq!(index.search(&q, 1)[0].0, 0);
 }
+
+/// A real catalog file with the production schema (vector log included),
+/// written through its own connection, and a second read-only connection
+/// for the snapshot, as a search has.
+struct LiveCatalog {
+    _dir: tempfile::TempDir,
+    writer: crumb_engine::catalog::Catalog,
+    reader: Connection,
+    next_file: i64,
+}
+
+impl LiveCatalog {
+    fn new() -> LiveCatalog {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("catalog.sqlite");
+        let writer = crumb_engine::catalog::Catalog::open(&path).expect("catalog");
+        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("reader");
+        LiveCatalog {
+            _dir: dir,
+            writer,
+            reader,
+            next_file: 0,
+        }
+    }
+
+    /// A file with `n` passages, each with a vector for `model`; returns the passage ids.
+    fn add_file(&mut self, n: usize, model: &str, seed: u64) -> (i64, Vec<i64>) {
+        self.next_file += 1;
+        let conn = self.writer.conn();
+        conn.execute(
+            "INSERT INTO files (path, root, kind, size, mtime_ns, status, indexed_ns)
+             VALUES (?1, '/r', 'text', 1, 1, 'indexed', 1)",
+            [format!("/r/f{}.txt", self.next_file)],
+        )
+        .expect("file");
+        let file = conn.last_insert_rowid();
+        let ids = self.add_passages(file, n, model, seed);
+        (file, ids)
+    }
+
+    fn add_passages(&mut self, file: i64, n: usize, model: &str, seed: u64) -> Vec<i64> {
+        let conn = self.writer.conn();
+        let mut ids = Vec::new();
+        for i in 0..n {
+            conn.execute(
+                "INSERT INTO passages (file_id, ord, text, byte_start, byte_end) VALUES (?1, ?2, 't', 0, 1)",
+                rusqlite::params![file, i as i64],
+            )
+            .expect("passage");
+            ids.push(conn.last_insert_rowid());
+        }
+        let vecs: Vec<(i64, Vec<f32>)> = ids
+            .iter()
+            .map(|&id| (id, unit(seed.wrapping_mul(1000) + id as u64, 48)))
+            .collect();
+        let items: Vec<(i64, &[f32])> = vecs.iter().map(|(i, v)| (*i, v.as_slice())).collect();
+        self.writer.store_vectors(model, &items).expect("store");
+        ids
+    }
+}
+
+/// What searches see after each commit must equal what a fresh load sees:
+/// the same live vectors, codes and scales, and the same answers. Inserts,
+/// re-embeddings in place, cascaded deletes of whole files and rewritten
+/// files are mixed at random, for two models, and each refresh must catch
+/// up from the log rather than reload.
+#[test]
+fn the_vector_snapshot_after_each_commit_equals_a_fresh_load() {
+    use crumb_engine::vectors::{Refresh, VectorSnapshot};
+    let mut cat = LiveCatalog::new();
+    let mut files: Vec<i64> = Vec::new();
+    for s in 0..5 {
+        files.push(cat.add_file(40, "m", s).0);
+    }
+    cat.add_file(10, "other", 9);
+    let mut snap = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("load");
+    assert_eq!(snap.len(), 200);
+    let mut rng = 12345u64;
+    let mut next = || {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        rng >> 33
+    };
+    let mut max_segments = 0;
+    for round in 0..60u64 {
+        match next() % 5 {
+            0 | 1 => files.push(cat.add_file(1 + (next() % 30) as usize, "m", round).0),
+            2 if !files.is_empty() => {
+                // A file deleted: its passages and vectors go by cascade.
+                let f = files.remove((next() % files.len() as u64) as usize);
+                cat.writer
+                    .conn()
+                    .execute("DELETE FROM files WHERE id = ?1", [f])
+                    .expect("delete");
+            }
+            3 if !files.is_empty() => {
+                // A file rewritten: old passages replaced by new ones.
+                let f = files[(next() % files.len() as u64) as usize];
+                cat.writer
+                    .conn()
+                    .execute("DELETE FROM passages WHERE file_id = ?1", [f])
+                    .expect("delete passages");
+                cat.add_passages(f, 1 + (next() % 20) as usize, "m", round + 100);
+            }
+            _ => {
+                // Vectors replaced in place (the embedder re-run on a passage).
+                let ids: Vec<i64> = cat
+                    .writer
+                    .conn()
+                    .prepare("SELECT passage_id FROM vectors WHERE model = 'm' ORDER BY random() LIMIT 7")
+                    .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                    .expect("ids");
+                let vecs: Vec<(i64, Vec<f32>)> = ids
+                    .iter()
+                    .map(|&i| (i, unit(round * 7777 + i as u64, 48)))
+                    .collect();
+                let items: Vec<(i64, &[f32])> =
+                    vecs.iter().map(|(i, v)| (*i, v.as_slice())).collect();
+                cat.writer.store_vectors("m", &items).expect("replace");
+            }
+        }
+        let (next_snap, how) = snap.refreshed(&cat.reader).expect("refresh");
+        assert!(
+            matches!(how, Refresh::CaughtUp { .. } | Refresh::Unchanged),
+            "round {round}: {how:?}"
+        );
+        snap = next_snap;
+        max_segments = max_segments.max(snap.segment_count());
+        let fresh = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("fresh");
+        assert_eq!(snap.live_rows(), fresh.live_rows(), "round {round}");
+        let q = unit(round + 999_999, 48);
+        assert_eq!(snap.search(&q, 10), fresh.search(&q, 10), "round {round}");
+        assert_eq!(
+            snap.search_rescored(&cat.reader, &q, 10).expect("rescored"),
+            fresh
+                .search_rescored(&cat.reader, &q, 10)
+                .expect("rescored"),
+            "round {round}"
+        );
+    }
+    assert!(
+        max_segments <= 9,
+        "compaction keeps the scan contiguous: {max_segments} segments"
+    );
+
+    // A snapshot older than what the trimmed log still holds reloads in
+    // full, and still equals a fresh load.
+    let old = snap.clone();
+    cat.add_file(5, "m", 4242);
+    crumb_engine::vectors::trim_log(cat.writer.conn(), 0).expect("trim");
+    cat.add_file(5, "m", 4343);
+    let (snap, how) = old.refreshed(&cat.reader).expect("refresh");
+    assert_eq!(how, Refresh::Reloaded);
+    let fresh = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("fresh");
+    assert_eq!(snap.live_rows(), fresh.live_rows());
+}
+
+/// A selective filter's passages are scored directly, so the best of them is
+/// found even when thousands of other passages are nearer the query.
+#[test]
+fn search_within_finds_the_best_filtered_passage_outside_the_global_top() {
+    use crumb_engine::vectors::VectorSnapshot;
+    let mut cat = LiveCatalog::new();
+    let (_, crowd) = cat.add_file(2000, "m", 1);
+    let (_, few) = cat.add_file(5, "m", 2);
+    let snap = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("load");
+    // The query is one crowd passage: the global top 40 are all crowd.
+    let q = unit(1000 + crowd[17] as u64, 48);
+    let global = snap.search_rescored(&cat.reader, &q, 40).expect("global");
+    assert!(global.iter().all(|h| !few.contains(&h.0)));
+    let within = snap
+        .search_within(&cat.reader, &q, &few, 3)
+        .expect("within");
+    assert_eq!(within.len(), 3);
+    assert!(within.iter().all(|h| few.contains(&h.0)));
+    // Exactly the three nearest of the five, by their stored vectors.
+    let mut exact: Vec<(i64, f32)> = few
+        .iter()
+        .map(|&id| {
+            let v = load_vector(&cat.reader, id, "m")
+                .expect("load")
+                .expect("stored");
+            (id, v.iter().zip(&q).map(|(a, b)| a * b).sum())
+        })
+        .collect();
+    exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(
+        within.iter().map(|h| h.0).collect::<Vec<_>>(),
+        exact[..3].iter().map(|h| h.0).collect::<Vec<_>>()
+    );
+}

@@ -328,3 +328,117 @@ fn symlinked_folders_are_not_followed_as_in_a_crawl() {
     assert_eq!(live.finds("linked"), Vec::<String>::new());
     assert_eq!(live.indexed_paths(), vec!["sentinel.txt"]);
 }
+
+/// The real MiniLM embedder behind a gate the test opens: while it is
+/// closed, no passage can get a vector.
+struct GatedEmbedder {
+    inner: Box<dyn crumb_engine::models::Embedder>,
+    open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl crumb_engine::models::Embedder for GatedEmbedder {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn embed_passages(&self, texts: &[&str]) -> crumb_engine::Result<Vec<Vec<f32>>> {
+        let (lock, cv) = &*self.open;
+        let mut open = lock.lock().expect("gate");
+        while !*open {
+            open = cv.wait(open).expect("gate");
+        }
+        drop(open);
+        self.inner.embed_passages(texts)
+    }
+    fn embed_query(&self, text: &str) -> crumb_engine::Result<Vec<f32>> {
+        self.inner.embed_query(text)
+    }
+}
+
+/// A saved file is found by its words while its embedding has not run (the
+/// model is held at a gate, so this is ordering, not timing), a second
+/// batch commits meanwhile, and both become meaning-searchable once the
+/// trailing embedding queue gets the model.
+#[test]
+fn keyword_search_has_a_change_before_its_embedding_runs() {
+    use crumb_engine::models::{load_embedder, ExecutionProvider};
+    use crumb_engine::{Mode, SearchRequest};
+    let minilm = crate::support::minilm_dir();
+    if !crate::support::have(&minilm) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("docs");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let engine = Arc::new(engine(&tmp.path().join("data")));
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let real = load_embedder(&minilm, ExecutionProvider::Cpu).expect("embedder");
+    engine.set_embedder(Some(Arc::new(GatedEmbedder {
+        inner: real,
+        open: gate.clone(),
+    })));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let watcher = Watcher::start(
+        engine.clone(),
+        std::slice::from_ref(&root),
+        WatchOptions::default(),
+        move |e| sink.lock().expect("events").push(e.clone()),
+    )
+    .expect("watcher");
+    assert!(watcher.wait_idle(PATIENCE), "empty folder reconciled");
+
+    write(
+        &root,
+        "kiln.txt",
+        "Firing stoneware pottery in a wood kiln overnight.",
+    );
+    assert!(eventually(
+        || names(&search(&engine, "stoneware")) == ["kiln.txt"]
+    ));
+    write(
+        &root,
+        "tyres.txt",
+        "Pump the bicycle tyres before the trip.",
+    );
+    assert!(eventually(
+        || names(&search(&engine, "tyres")) == ["tyres.txt"]
+    ));
+    let st = engine.status().expect("status");
+    assert_eq!(st.vectors, 0, "nothing embedded while the model is held");
+    assert!(
+        watcher.status().embedding,
+        "the watcher says embedding is behind"
+    );
+    assert!(!watcher.status().is_idle());
+
+    *gate.0.lock().expect("gate") = true;
+    gate.1.notify_all();
+    assert!(watcher.wait_idle(PATIENCE), "embedding caught up");
+    let st = engine.status().expect("status");
+    assert_eq!(st.vectors, st.passages);
+    let by_meaning = engine
+        .search(
+            &SearchRequest::new("ceramics and clay firing")
+                .with_mode(Mode::Vector)
+                .with_rerank(false),
+        )
+        .expect("search");
+    assert_eq!(
+        names(&by_meaning).first().map(String::as_str),
+        Some("kiln.txt")
+    );
+    let embedded: u64 = events
+        .lock()
+        .expect("events")
+        .iter()
+        .map(|e| match e {
+            WatchEvent::Embedded { passages } => *passages,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(embedded, 2, "each passage embedded once, and said so");
+    watcher.stop().expect("stop");
+}

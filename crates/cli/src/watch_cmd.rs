@@ -100,6 +100,9 @@ fn print_event(event: &WatchEvent, json: bool) {
             println!("watching for changes; press Ctrl-C to stop");
         }
         WatchEvent::Batch { batch } => println!("{}", batch.summary()),
+        WatchEvent::Embedded { passages } => {
+            println!("embedded {passages} passages: now found by meaning too")
+        }
         WatchEvent::Polling { root } => eprintln!(
             "crumb: warning: polling {} every {}s instead of watching it: {}",
             root.root, root.interval_s, root.reason

@@ -13,7 +13,7 @@ use crate::models::{Embedder, Reranker};
 use crate::options::EngineOptions;
 use crate::options::ExtractMode;
 use crate::progress::{CancelFlag, IndexingStep, Progress};
-use crate::vectors::{Quantization, VectorIndex};
+use crate::vectors::{Quantization, Refresh, VectorSnapshot};
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -37,6 +37,9 @@ pub struct Engine {
     pub(crate) embedder: RwLock<Option<Arc<dyn Embedder>>>,
     pub(crate) reranker: RwLock<Option<Arc<dyn Reranker>>>,
     vector_cache: Mutex<Option<VectorCache>>,
+    /// Held by the one search that refreshes a stale snapshot, so concurrent
+    /// searches wait for its result instead of each loading their own.
+    vector_refresh: Mutex<()>,
     /// Recent cross-encoder scores (see [`crate::search::RerankCache`]).
     pub(crate) rerank_cache: crate::search::RerankCache,
     /// (model, id): every passage numbered up to `id` has a vector for
@@ -48,9 +51,8 @@ pub struct Engine {
 const RERANK_CACHE_SCORES: usize = 8192;
 
 struct VectorCache {
-    model: String,
     key: i64,
-    index: Arc<VectorIndex>,
+    snapshot: Arc<VectorSnapshot>,
 }
 
 impl Engine {
@@ -96,6 +98,7 @@ impl Engine {
             embedder: RwLock::new(None),
             reranker: RwLock::new(None),
             vector_cache: Mutex::new(None),
+            vector_refresh: Mutex::new(()),
             rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
             embedded_floor: Mutex::new(None),
         };
@@ -323,39 +326,70 @@ impl Engine {
         }
     }
 
-    /// The in-memory vector index for `model`, reloaded from the catalog when
-    /// this process's writer or another process has committed since it was
-    /// built: the readers' `data_version` moves on any other connection's
-    /// commit, the writer's included. Read through a reader connection: a
-    /// search never waits for the writer here either.
-    pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorIndex>> {
-        let key = self.readers.data_version()?;
-        {
+    /// The vector snapshot for `model`, brought up to date when this
+    /// process's writer or another process has committed since it was taken:
+    /// the readers' `data_version` moves on any other connection's commit,
+    /// the writer's included. A stale snapshot catches up from the vector
+    /// log (O(change), see [`VectorSnapshot`]); searches still holding the
+    /// old one keep it. Read through a reader connection: a search never
+    /// waits for the writer here either.
+    pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorSnapshot>> {
+        let cached = |key: i64| -> Result<Option<Arc<VectorSnapshot>>> {
             let cache = self
                 .vector_cache
                 .lock()
                 .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
-            if let Some(c) = cache.as_ref().filter(|c| c.model == model && c.key == key) {
-                return Ok(c.index.clone());
-            }
+            Ok(cache
+                .as_ref()
+                .filter(|c| c.snapshot.model() == model && c.key == key)
+                .map(|c| c.snapshot.clone()))
+        };
+        let key = self.readers.data_version()?;
+        if let Some(s) = cached(key)? {
+            return Ok(s);
         }
-        // int8 in memory (a quarter of f32), rescored with the stored f32
-        // vectors at query time: the same top 10 as f32 on SciFact.
-        let loaded = Arc::new(VectorIndex::load_with(
-            self.reader()?.conn(),
-            model,
-            Quantization::Int8,
-        )?);
-        let mut cache = self
+        let _gate = self
+            .vector_refresh
+            .lock()
+            .map_err(|_| Error::Bug("vector refresh gate poisoned".into()))?;
+        // Another search may have refreshed while this one waited.
+        let key = self.readers.data_version()?;
+        if let Some(s) = cached(key)? {
+            return Ok(s);
+        }
+        let previous = self
             .vector_cache
             .lock()
-            .map_err(|_| Error::Bug("vector cache poisoned".into()))?;
-        *cache = Some(VectorCache {
-            model: model.to_string(),
+            .map_err(|_| Error::Bug("vector cache poisoned".into()))?
+            .as_ref()
+            .filter(|c| c.snapshot.model() == model)
+            .map(|c| c.snapshot.clone());
+        let reader = self.reader()?;
+        let (snapshot, how) = match previous {
+            Some(p) => p.refreshed(reader.conn())?,
+            // int8 in memory (a quarter of f32), rescored with the stored f32
+            // vectors at query time: the same top 10 as f32 on SciFact.
+            None => (
+                VectorSnapshot::load(reader.conn(), model, Quantization::Int8)?,
+                Refresh::Reloaded,
+            ),
+        };
+        tracing::debug!(target: "vectors::snapshot", model, ?how, n = snapshot.len(), "vector snapshot refreshed");
+        let snapshot = Arc::new(snapshot);
+        *self
+            .vector_cache
+            .lock()
+            .map_err(|_| Error::Bug("vector cache poisoned".into()))? = Some(VectorCache {
             key,
-            index: loaded.clone(),
+            snapshot: snapshot.clone(),
         });
-        Ok(loaded)
+        Ok(snapshot)
+    }
+
+    /// The snapshot searches use for `model` now: tests compare it with a
+    /// fresh load after each commit.
+    pub fn vector_snapshot(&self, model: &str) -> Result<Arc<VectorSnapshot>> {
+        self.vector_index(model)
     }
 
     /// Removes an indexed folder and everything under it from the index.
@@ -378,7 +412,9 @@ impl Engine {
         if ids.is_empty() {
             return Ok(());
         }
-        index::delete_files(cat, &self.lexical, ids)
+        index::delete_files(cat, &self.lexical, ids)?;
+        crate::vectors::trim_log(cat.conn(), crate::vectors::LOG_KEEP)?;
+        Ok(())
     }
 
     /// A persisted engine setting (for example the embedder an index was built with).

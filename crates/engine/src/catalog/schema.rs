@@ -46,6 +46,30 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE lexical_deletes (file_id INTEGER PRIMARY KEY);
     "#,
+    // v2: a log of vector inserts and deletes, written by triggers in the
+    // writer's transaction, so the in-memory vector snapshot catches up by
+    // reading what changed instead of reloading everything
+    // (`vectors::snapshot`). Deletes by cascade from passages fire the
+    // delete trigger too. Existing vectors predate the log: a snapshot's
+    // first load reads them all anyway.
+    r#"
+    CREATE TABLE vector_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        passage_id INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        op INTEGER NOT NULL
+    );
+    CREATE TRIGGER vector_log_insert AFTER INSERT ON vectors BEGIN
+        INSERT INTO vector_log (passage_id, model, op) VALUES (new.passage_id, new.model, 1);
+    END;
+    CREATE TRIGGER vector_log_update AFTER UPDATE ON vectors BEGIN
+        INSERT INTO vector_log (passage_id, model, op) VALUES (old.passage_id, old.model, 0);
+        INSERT INTO vector_log (passage_id, model, op) VALUES (new.passage_id, new.model, 1);
+    END;
+    CREATE TRIGGER vector_log_delete AFTER DELETE ON vectors BEGIN
+        INSERT INTO vector_log (passage_id, model, op) VALUES (old.passage_id, old.model, 0);
+    END
+    "#,
 ];
 
 /// The schema version this build writes.

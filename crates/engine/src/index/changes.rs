@@ -20,6 +20,19 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &CancelFlag,
     ) -> Result<IndexReport> {
+        self.apply_changes_then(paths, progress, cancel, true)
+    }
+
+    /// [`apply_changes`](Self::apply_changes), embedding the new passages
+    /// before returning only when `embed`: the watcher leaves that to its
+    /// trailing embedding queue, so keyword search gets a change first.
+    pub fn apply_changes_then(
+        &self,
+        paths: &[PathBuf],
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+        embed: bool,
+    ) -> Result<IndexReport> {
         let started = Instant::now();
         let roots: Vec<PathBuf> = self.roots()?.into_iter().map(PathBuf::from).collect();
         let mut report = IndexReport::default();
@@ -99,7 +112,9 @@ impl Engine {
                 &mut report,
             )?;
         }
-        report.embedded += self.embed_missing(progress, cancel)?;
+        if embed {
+            report.embedded += self.embed_missing(progress, cancel)?;
+        }
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }

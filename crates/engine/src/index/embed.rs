@@ -76,6 +76,7 @@ impl Engine {
         // has a vector now. Only this thread (the writer) adds passages, and
         // new ones get higher ids, so that stays true.
         self.set_embedded_floor(&model, after);
+        crate::vectors::trim_log(self.catalog()?.conn(), crate::vectors::LOG_KEEP)?;
         Ok(done)
     }
 }

@@ -399,6 +399,28 @@ impl Lexical {
         }
     }
 
+    /// Every passage the query's phrases, filters and exclusions admit,
+    /// sorted, when there are at most `limit` of them (`None` otherwise, or
+    /// without constraints): a selective filter, one folder or one type, lets
+    /// meaning search score just these instead of over-fetching from the
+    /// whole index and starving the filter.
+    pub fn admitted_passages(&self, q: &LexicalQuery, limit: usize) -> Result<Option<Vec<i64>>> {
+        let Some(constraints) = &q.constraints else {
+            return Ok(None);
+        };
+        if q.searcher.search(constraints.as_ref(), &Count)? > limit {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for addr in q.searcher.search(constraints.as_ref(), &DocSetCollector)? {
+            if let Some(id) = self.result_id(&q.searcher, addr)?.filter(|&id| id > 0) {
+                out.push(id);
+            }
+        }
+        out.sort_unstable();
+        Ok(Some(out))
+    }
+
     /// Which of `passages` satisfy the query's phrases, filters and
     /// exclusions: how results found by meaning obey the same operators.
     pub fn admit(&self, q: &LexicalQuery, passages: &[i64]) -> Result<HashSet<i64>> {

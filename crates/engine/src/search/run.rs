@@ -44,6 +44,11 @@ struct RerankInput<'a> {
     window: usize,
 }
 
+/// Up to this many passages admitted by a filter are scored one by one
+/// (binary search for each row, then a dot product); past it a scan of the
+/// whole index with over-fetching is cheaper.
+const SCORE_WITHIN_LIMIT: usize = 50_000;
+
 impl Engine {
     /// Answers a query with files, best first.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
@@ -229,8 +234,12 @@ impl Engine {
         if !lq.has_constraints() {
             return index.search_rescored(cat.conn(), &q, n);
         }
-        // Filters, phrases and exclusions live in the lexical index:
-        // over-fetch, then keep what it admits.
+        // Filters, phrases and exclusions live in the lexical index. A
+        // selective one names few enough passages to score them all;
+        // otherwise over-fetch, then keep what it admits.
+        if let Some(ids) = self.lexical.admitted_passages(lq, SCORE_WITHIN_LIMIT)? {
+            return index.search_within(cat.conn(), &q, &ids, n);
+        }
         let raw = index.search_rescored(cat.conn(), &q, n * 8)?;
         let admitted = self
             .lexical

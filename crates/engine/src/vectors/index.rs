@@ -33,10 +33,13 @@ pub struct VectorIndex {
     /// Per-vector dequantisation scale (int8 only).
     scales: Vec<f32>,
     quant: Quantization,
+    /// Whether `ids` ascend (true for everything loaded from the store), so a
+    /// passage's row is found by binary search.
+    unsorted: bool,
 }
 
 /// Candidates scored in int8 per requested hit before f32 rescoring.
-const RESCORE_FACTOR: usize = 4;
+pub(crate) const RESCORE_FACTOR: usize = 4;
 
 impl VectorIndex {
     /// Loads every vector of `model` from the store as f32.
@@ -105,6 +108,9 @@ impl VectorIndex {
                 self.dim
             )));
         }
+        if self.ids.last().is_some_and(|&last| last >= id) {
+            self.unsorted = true;
+        }
         self.ids.push(id);
         match self.quant {
             Quantization::None => self.data.extend_from_slice(v),
@@ -161,10 +167,21 @@ impl VectorIndex {
     /// The `top_n` passages most similar to `query`, best first, as
     /// `(passage_id, cosine)`. Under int8 the scores are approximate.
     pub fn search(&self, query: &[f32], top_n: usize) -> Vec<(i64, f32)> {
+        self.search_excluding(query, top_n, None)
+    }
+
+    /// Like [`search`](Self::search), skipping the rows set in `deleted`
+    /// (a snapshot's tombstones).
+    pub(crate) fn search_excluding(
+        &self,
+        query: &[f32],
+        top_n: usize,
+        deleted: Option<&RowSet>,
+    ) -> Vec<(i64, f32)> {
         if top_n == 0 || self.is_empty() || query.len() != self.dim {
             return Vec::new();
         }
-        let scores = match self.quantization() {
+        let mut scores = match self.quantization() {
             Quantization::None => simd::scan_f32(&self.data, self.dim, query),
             Quantization::Int8 => {
                 let (q, qs) = quantize(query);
@@ -175,7 +192,96 @@ impl VectorIndex {
                 s
             }
         };
-        top_k(scores.into_iter(), &self.ids, top_n)
+        if let Some(d) = deleted {
+            d.rows().for_each(|row| scores[row] = f32::NEG_INFINITY);
+        }
+        let mut hits = top_k(scores.into_iter(), &self.ids, top_n);
+        hits.retain(|h| h.1 > f32::NEG_INFINITY);
+        hits
+    }
+
+    /// Approximate scores of the given rows only: a selective filter's
+    /// passages, scored without scanning the rest.
+    pub(crate) fn score_rows(&self, query: &[f32], rows: &[usize]) -> Vec<(i64, f32)> {
+        if query.len() != self.dim {
+            return Vec::new();
+        }
+        match self.quant {
+            Quantization::None => rows
+                .iter()
+                .map(|&r| {
+                    let v = &self.data[r * self.dim..(r + 1) * self.dim];
+                    (self.ids[r], dot(v, query))
+                })
+                .collect(),
+            Quantization::Int8 => {
+                let (q, qs) = quantize(query);
+                rows.iter()
+                    .map(|&r| {
+                        let c = &self.codes[r * self.dim..(r + 1) * self.dim];
+                        let s = simd::scan_i8(c, self.dim, &q)[0];
+                        (self.ids[r], s * self.scales[r] * qs)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The passage ids, row by row.
+    pub(crate) fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+
+    /// The rows holding `id` (one, unless an unsorted index was pushed the
+    /// same id twice).
+    pub(crate) fn rows_of(&self, id: i64) -> Vec<usize> {
+        if self.unsorted {
+            return (0..self.ids.len()).filter(|&r| self.ids[r] == id).collect();
+        }
+        self.ids
+            .binary_search(&id)
+            .map(|r| vec![r])
+            .unwrap_or_default()
+    }
+
+    /// Appends `from`'s row `row` as it is (no re-quantisation): compaction.
+    pub(crate) fn push_row_of(&mut self, from: &VectorIndex, row: usize) -> Result<()> {
+        if self.quant != from.quant || (!self.ids.is_empty() && self.dim != from.dim) {
+            return Err(Error::Bug(
+                "merging vector indexes of different layouts".into(),
+            ));
+        }
+        let id = from.ids[row];
+        if self.ids.is_empty() {
+            self.dim = from.dim;
+        }
+        if self.ids.last().is_some_and(|&last| last >= id) {
+            self.unsorted = true;
+        }
+        self.ids.push(id);
+        let span = row * from.dim..(row + 1) * from.dim;
+        match self.quant {
+            Quantization::None => self.data.extend_from_slice(&from.data[span]),
+            Quantization::Int8 => {
+                self.codes.extend_from_slice(&from.codes[span]);
+                self.scales.push(from.scales[row]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Row `row` as stored: (id, codes or floats as f32, scale): what a fresh
+    /// load must reproduce exactly (tests compare snapshots with it).
+    pub fn row(&self, row: usize) -> (i64, Vec<f32>, f32) {
+        let span = row * self.dim..(row + 1) * self.dim;
+        match self.quant {
+            Quantization::None => (self.ids[row], self.data[span].to_vec(), 1.0),
+            Quantization::Int8 => (
+                self.ids[row],
+                self.codes[span].iter().map(|&c| c as f32).collect(),
+                self.scales[row],
+            ),
+        }
     }
 
     /// Like [`search`](Self::search), but under int8 takes a few times more
@@ -202,6 +308,45 @@ impl VectorIndex {
         exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         exact.truncate(top_n);
         Ok(exact)
+    }
+}
+
+/// A set of row numbers (a segment's tombstones), as a bitmap.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl RowSet {
+    /// Adds `row`; returns whether it was new.
+    pub(crate) fn insert(&mut self, row: usize) -> bool {
+        let (w, b) = (row / 64, row % 64);
+        if self.words.len() <= w {
+            self.words.resize(w + 1, 0);
+        }
+        let new = self.words[w] & (1 << b) == 0;
+        self.words[w] |= 1 << b;
+        self.len += new as usize;
+        new
+    }
+
+    pub(crate) fn contains(&self, row: usize) -> bool {
+        self.words
+            .get(row / 64)
+            .is_some_and(|w| w & (1 << (row % 64)) != 0)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| i * 64 + b)
+        })
     }
 }
 

@@ -6,9 +6,11 @@
 
 mod index;
 mod simd;
+mod snapshot;
 mod store;
 
 pub use index::{Quantization, VectorIndex};
+pub use snapshot::{trim_log, Refresh, VectorSnapshot, LOG_KEEP};
 pub use store::{
     count_vectors, decode_vector, delete_vectors, encode_vector, ensure_schema, load_vector,
     missing_passages, store_vectors, VECTORS_SCHEMA,

@@ -30,6 +30,7 @@
 //! # Ok::<(), crumb_engine::Error>(())
 //! ```
 
+mod embedding;
 mod events;
 mod options;
 mod queue;
@@ -119,6 +120,9 @@ pub struct WatchStatus {
     pub paused: bool,
     /// A batch (or the reconcile) is running now.
     pub busy: bool,
+    /// Passages committed by batches still wait for their vectors, or are
+    /// being embedded now: keyword search has them, meaning search not yet.
+    pub embedding: bool,
     /// Paths and folders waiting to be applied.
     pub pending: usize,
     /// Of which folders waiting for a full rescan.
@@ -138,9 +142,10 @@ pub struct WatchStatus {
 }
 
 impl WatchStatus {
-    /// Up to date: reconciled, nothing pending, nothing running.
+    /// Up to date: reconciled, nothing pending, nothing running, every
+    /// committed passage embedded.
     pub fn is_idle(&self) -> bool {
-        self.phase == WatchPhase::Watching && !self.busy && self.pending == 0
+        self.phase == WatchPhase::Watching && !self.busy && !self.embedding && self.pending == 0
     }
 }
 
@@ -164,6 +169,12 @@ pub enum WatchEvent {
         /// The batch.
         batch: BatchReport,
     },
+    /// The trailing embedding queue gave vectors to passages that batches
+    /// had committed: they are now found by meaning too.
+    Embedded {
+        /// Passages embedded in this pass.
+        passages: u64,
+    },
     /// A folder could not be watched and is polled instead.
     Polling {
         /// The folder and why.
@@ -183,6 +194,8 @@ pub(crate) struct Shared {
     pub(crate) wake: Condvar,
     /// Cancels the running batch or reconcile (on stop or pause).
     pub(crate) cancel: CancelFlag,
+    /// Cancels the running embedding pass (on stop or pause).
+    pub(crate) embed_cancel: CancelFlag,
 }
 
 pub(crate) struct Inner {
@@ -191,6 +204,8 @@ pub(crate) struct Inner {
     pub(crate) stop: bool,
     /// Roots the OS refused to watch, waiting for the thread to poll them.
     pub(crate) poll_requests: Vec<(PathBuf, String)>,
+    /// A batch committed passages since the embedding thread last looked.
+    pub(crate) embed_due: bool,
 }
 
 impl Shared {
@@ -204,6 +219,7 @@ impl Shared {
 pub struct Watcher {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    embed_thread: Option<JoinHandle<()>>,
 }
 
 impl Watcher {
@@ -229,6 +245,7 @@ impl Watcher {
                     phase: WatchPhase::Starting,
                     paused: false,
                     busy: false,
+                    embedding: false,
                     pending: 0,
                     rescans_pending: 0,
                     overflows: 0,
@@ -243,14 +260,24 @@ impl Watcher {
                 },
                 stop: false,
                 poll_requests: Vec::new(),
+                embed_due: false,
             }),
             wake: Condvar::new(),
             cancel: CancelFlag::new(),
+            embed_cancel: CancelFlag::new(),
         });
-        let thread = worker::spawn(engine, roots, opts, shared.clone(), Box::new(on_event))?;
+        let on_event: worker::SharedOnEvent = Arc::new(Box::new(on_event));
+        let embed_thread = embedding::spawn(
+            engine.clone(),
+            shared.clone(),
+            on_event.clone(),
+            opts.low_priority,
+        )?;
+        let thread = worker::spawn(engine, roots, opts, shared.clone(), on_event)?;
         Ok(Watcher {
             shared,
             thread: Some(thread),
+            embed_thread: Some(embed_thread),
         })
     }
 
@@ -259,6 +286,7 @@ impl Watcher {
     pub fn pause(&self) {
         self.shared.lock().status.paused = true;
         self.shared.cancel.cancel();
+        self.shared.embed_cancel.cancel();
         self.shared.wake.notify_all();
     }
 
@@ -314,10 +342,15 @@ impl Watcher {
     fn shutdown(&mut self) -> Result<()> {
         self.shared.lock().stop = true;
         self.shared.cancel.cancel();
+        self.shared.embed_cancel.cancel();
         self.shared.wake.notify_all();
         if let Some(t) = self.thread.take() {
             t.join()
                 .map_err(|_| Error::Bug("the watcher's indexing thread panicked".into()))?;
+        }
+        if let Some(t) = self.embed_thread.take() {
+            t.join()
+                .map_err(|_| Error::Bug("the watcher's embedding thread panicked".into()))?;
         }
         Ok(())
     }

@@ -14,6 +14,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub(crate) type OnEvent = Box<dyn Fn(&WatchEvent) + Send + Sync>;
+/// The owner's callback, shared by the indexing and embedding threads.
+pub(crate) type SharedOnEvent = Arc<OnEvent>;
 
 /// The folders to watch, canonical: the given ones, or every indexed root
 /// that is there now (an unplugged drive must not stop the others).
@@ -56,7 +58,7 @@ pub(crate) fn spawn(
     roots: Vec<PathBuf>,
     opts: WatchOptions,
     shared: Arc<Shared>,
-    on_event: OnEvent,
+    on_event: SharedOnEvent,
 ) -> Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("crumb-watch".into())
@@ -83,7 +85,7 @@ pub(super) struct Worker {
     pub(super) roots: Vec<PathBuf>,
     pub(super) opts: WatchOptions,
     pub(super) shared: Arc<Shared>,
-    pub(super) on_event: OnEvent,
+    pub(super) on_event: SharedOnEvent,
     /// Failed batches in a row, for the back-off.
     pub(super) failures: AtomicU32,
 }
@@ -233,13 +235,20 @@ impl Worker {
     fn apply(&self, batch: Vec<PathBuf>) {
         let n = batch.len();
         let _span = tracing::debug_span!(target: "watch", "batch", paths = n).entered();
-        let result = self
-            .engine
-            .apply_changes(&batch, &NoProgress, &self.shared.cancel);
+        // Keyword changes commit now; their passages' vectors trail in the
+        // embedding thread, so the next batch never waits for the model.
+        let result =
+            self.engine
+                .apply_changes_then(&batch, &NoProgress, &self.shared.cancel, false);
         let mut inner = self.shared.lock();
         inner.status.busy = false;
         match result {
             Ok(report) => {
+                if report.passages > 0 && self.engine.embedder().is_some() {
+                    inner.embed_due = true;
+                    inner.status.embedding = true;
+                    self.shared.wake.notify_all();
+                }
                 let batch = BatchReport {
                     paths: n,
                     report,
@@ -294,7 +303,7 @@ impl Worker {
 /// Nice 10 for this thread and the extraction threads it spawns (Linux
 /// threads have their own nice value and children inherit it). Elsewhere
 /// the nice value is per process and would slow the app's window too.
-fn lower_priority() {
+pub(super) fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls on the calling thread's id.
     unsafe {
