@@ -232,7 +232,7 @@ impl VectorSnapshot {
                     .map(|r| s.index.row(r))
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by_key(|r| r.0);
         out
     }
 
