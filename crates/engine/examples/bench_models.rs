@@ -5,6 +5,7 @@
 //! bench_models embed  MODEL_DIR PASSAGES_FILE VARIANT(fp32|int8) THREADS BATCH ROUNDS
 //! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS [MAX_TOKENS]
 //! bench_models vectors N DIM
+//! bench_models snapshot N DIM ROUNDS
 //! bench_models quant MODEL_DIR SCIFACT_DIR N_DOCS
 //! ```
 //! PASSAGES_FILE holds one passage per line. Output is one JSON object per line.
@@ -43,6 +44,7 @@ fn main() -> Res<()> {
             args.get(6).map(|s| s.parse()).transpose()?,
         ),
         "vectors" => vectors(arg(1)?.parse()?, arg(2)?.parse()?),
+        "snapshot" => snapshot(arg(1)?.parse()?, arg(2)?.parse()?, arg(3)?.parse()?),
         "quant" => quant(Path::new(arg(1)?), Path::new(arg(2)?), arg(3)?.parse()?),
         other => Err(format!("unknown benchmark {other}").into()),
     }
@@ -179,6 +181,111 @@ fn vectors(n: usize, dim: usize) -> Res<()> {
         );
         drop(index);
     }
+    Ok(())
+}
+
+/// Random unit vectors from a xorshift stream (the vector part of the scale
+/// benchmark only: its cost does not depend on what the vectors mean).
+fn random_unit(x: &mut u64, v: &mut [f32]) {
+    for a in v.iter_mut() {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *a = (*x >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+    }
+    let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|a| *a /= norm);
+}
+
+/// The vector snapshot on a real catalog file of `n` random vectors: the
+/// first load, search latency, and what one committed change costs to see,
+/// caught up from the vector log against reloaded in full, interleaved
+/// (A B A B) `rounds` times. Each change is an embedding batch of 64 new
+/// passages and a deleted file of 64.
+fn snapshot(n: usize, dim: usize, rounds: usize) -> Res<()> {
+    use crumb_engine::catalog::Catalog;
+    use crumb_engine::vectors::{encode_vector, VectorSnapshot};
+    const PER_FILE: usize = 64;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("catalog.sqlite");
+    let mut cat = Catalog::open(&path)?;
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let mut v = vec![0f32; dim];
+    let t = Instant::now();
+    let add_file = |cat: &mut Catalog, x: &mut u64, v: &mut [f32], k: usize| -> Res<i64> {
+        let tx = cat.conn_mut().transaction()?;
+        tx.execute(
+            "INSERT INTO files (path, root, kind, size, mtime_ns, status, indexed_ns)
+             VALUES ('/r/' || hex(randomblob(8)), '/r', 'text', 1, 1, 'indexed', 1)",
+            [],
+        )?;
+        let file = tx.last_insert_rowid();
+        for i in 0..k {
+            tx.execute(
+                "INSERT INTO passages (file_id, ord, text, byte_start, byte_end) VALUES (?1, ?2, '', 0, 0)",
+                rusqlite::params![file, i as i64],
+            )?;
+            let pid = tx.last_insert_rowid();
+            random_unit(x, v);
+            tx.execute(
+                "INSERT INTO vectors (passage_id, model, dim, data) VALUES (?1, 'bench', ?2, ?3)",
+                rusqlite::params![pid, dim as i64, encode_vector(v)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(file)
+    };
+    let mut files = Vec::new();
+    while files.len() * PER_FILE < n {
+        files.push(add_file(&mut cat, &mut x, &mut v, PER_FILE)?);
+    }
+    let build_s = t.elapsed().as_secs_f64();
+    let reader =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let before = rss_bytes();
+    let t = Instant::now();
+    let mut snap =
+        VectorSnapshot::load(&reader, "bench", crumb_engine::vectors::Quantization::Int8)?;
+    let load_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rss = rss_bytes().saturating_sub(before);
+    let mut search_ms = Vec::new();
+    for _ in 0..40 {
+        random_unit(&mut x, &mut v);
+        let t = Instant::now();
+        let hits = snap.search_rescored(&reader, &v, 100)?;
+        search_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(hits.len(), 100);
+    }
+    search_ms.sort_by(f64::total_cmp);
+    let (mut catch_up, mut reload) = (Vec::new(), Vec::new());
+    for r in 0..rounds * 2 {
+        files.push(add_file(&mut cat, &mut x, &mut v, PER_FILE)?);
+        let gone = files.remove(r % files.len());
+        cat.conn()
+            .execute("DELETE FROM files WHERE id = ?1", [gone])?;
+        let t = Instant::now();
+        if r % 2 == 0 {
+            snap = snap.refreshed(&reader)?.0;
+            catch_up.push(t.elapsed().as_secs_f64() * 1000.0);
+        } else {
+            snap =
+                VectorSnapshot::load(&reader, "bench", crumb_engine::vectors::Quantization::Int8)?;
+            reload.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{{\"n\":{},\"dim\":{dim},\"build_s\":{build_s:.1},\"first_load_ms\":{load_ms:.0},\"rss_delta_bytes\":{rss},\"resident_bytes\":{},\"search_top100_rescored_p50_ms\":{:.1},\"search_top100_rescored_p95_ms\":{:.1},\"commit_then_catch_up_p50_ms\":{:.2},\"commit_then_full_reload_p50_ms\":{:.0},\"rounds\":{rounds}}}",
+        snap.len(),
+        snap.resident_bytes(),
+        search_ms[search_ms.len() / 2],
+        search_ms[search_ms.len() * 95 / 100],
+        med(&mut catch_up),
+        med(&mut reload),
+    );
     Ok(())
 }
 
