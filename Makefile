@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -113,6 +113,13 @@ api-test:
 bench-api: setup
 	cargo build --release -p crumb-cli
 	python3 scripts/bench-api.py --crumb $(CARGO_TARGET_DIR)/release/crumb
+
+# The vector snapshot on a real catalog of 1M random 384-d vectors: first
+# load, search p50/p95, and a commit's cost to become visible (catch-up from
+# the vector log vs full reload, interleaved). Random vectors: speed only.
+bench-vectors:
+	cargo build --workspace --examples
+	$(CARGO_TARGET_DIR)/debug/examples/bench_models snapshot $${BENCH_VECTORS_N:-1000000} 384 5
 
 # OCR accuracy and pages/s against tesseract 5, side by side on the same 150/300 dpi pages.
 bench-ocr: setup

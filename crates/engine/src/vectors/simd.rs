@@ -33,10 +33,43 @@ unsafe fn scan_f32_avx2(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
     scan_f32_portable(data, dim, query)
 }
 
+/// Written with intrinsics: LLVM widens the portable loop to i32 and
+/// multiplies with `vpmulld`, which made int8 no faster than f32 (140 ms
+/// per million rows either way). Widening to i16 once and multiplying pairs
+/// with `vpmaddwd` does 16 products per instruction.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scan_i8_avx2(codes: &[i8], dim: usize, query: &[i8]) -> Vec<f32> {
-    scan_i8_portable(codes, dim, query)
+    use std::arch::x86_64::*;
+    if dim == 0 {
+        return Vec::new();
+    }
+    let chunks = dim / 16;
+    // SAFETY (all loads below): `c * 16 + 16 <= dim`, and `query` and every
+    // row hold `dim` values; unaligned loads are used throughout.
+    let q16: Vec<__m256i> = (0..chunks)
+        .map(|c| _mm256_cvtepi8_epi16(_mm_loadu_si128(query.as_ptr().add(c * 16).cast())))
+        .collect();
+    let mut out = Vec::with_capacity(codes.len() / dim);
+    for row in codes.chunks_exact(dim) {
+        let mut acc = _mm256_setzero_si256();
+        for (c, q) in q16.iter().enumerate() {
+            let r = _mm256_cvtepi8_epi16(_mm_loadu_si128(row.as_ptr().add(c * 16).cast()));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(r, *q));
+        }
+        let s = _mm_add_epi32(
+            _mm256_castsi256_si128(acc),
+            _mm256_extracti128_si256(acc, 1),
+        );
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+        let mut total = _mm_cvtsi128_si32(s);
+        for i in chunks * 16..dim {
+            total = total.wrapping_add(i32::from(row[i]) * i32::from(query[i]));
+        }
+        out.push(total as f32);
+    }
+    out
 }
 
 #[inline(always)]
@@ -97,7 +130,12 @@ mod tests {
 
     #[test]
     fn scans_match_naive_sums_including_tails() {
-        let dim = 21;
+        for dim in [21, 384] {
+            check_dim(dim);
+        }
+    }
+
+    fn check_dim(dim: usize) {
         let data: Vec<f32> = (0..dim * 3).map(|i| (i as f32 * 0.37).sin()).collect();
         let q: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.11).cos()).collect();
         let got = scan_f32(&data, dim, &q);
@@ -107,7 +145,7 @@ mod tests {
                 .zip(&q)
                 .map(|(a, b)| a * b)
                 .sum();
-            assert!((g - naive).abs() < 1e-4);
+            assert!((g - naive).abs() < 1e-4 * (1.0 + naive.abs()));
         }
         let codes: Vec<i8> = (0..dim * 2)
             .map(|i| (i as i32 * 37 % 255 - 127) as i8)
@@ -116,6 +154,7 @@ mod tests {
             .map(|i| (i as i32 * 11 % 255 - 127) as i8)
             .collect();
         let got = scan_i8(&codes, dim, &qi);
+        assert_eq!(got, scan_i8_portable(&codes, dim, &qi));
         for (r, g) in got.iter().enumerate() {
             let naive: i32 = codes[r * dim..(r + 1) * dim]
                 .iter()
