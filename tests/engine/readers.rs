@@ -134,4 +134,23 @@ fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
     assert_eq!(live.len(), 3);
     assert_eq!(live.live_rows(), fresh.live_rows());
     assert!(live.segment_count() > 1, "caught up rather than reloaded");
+    // The writer's first full load left a copy on disk for the next start
+    // (written off the search path, so wait for it), which restores the
+    // same vectors once caught up.
+    let copy = crumb_engine::vectors::snapshot_path(data.path(), &model);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !copy.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let uid: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'catalog_uid'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("uid");
+    let (restored, _) = VectorSnapshot::load_persisted(&conn, &copy, &model, &uid)
+        .expect("read")
+        .expect("the writer wrote a usable copy");
+    assert_eq!(restored.live_rows(), fresh.live_rows());
 }

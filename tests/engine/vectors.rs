@@ -290,3 +290,88 @@ fn search_within_finds_the_best_filtered_passage_outside_the_global_top() {
         exact[..3].iter().map(|h| h.0).collect::<Vec<_>>()
     );
 }
+
+/// The snapshot's copy on disk restores what a fresh load gives, catching up
+/// from the log over changes made after it was written; a torn copy, or one
+/// from another catalog, is ignored rather than trusted.
+#[test]
+fn a_snapshot_copy_on_disk_restores_and_catches_up_and_a_bad_one_is_ignored() {
+    use crumb_engine::vectors::{Refresh, VectorSnapshot};
+    let mut cat = LiveCatalog::new();
+    let (first, _) = cat.add_file(300, "m", 1);
+    cat.add_file(200, "m", 2);
+    let uid: String = cat
+        .reader
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'catalog_uid'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("every catalog is named");
+    let snap = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("load");
+    let path = cat._dir.path().join("vectors").join("m.i8");
+    assert!(snap.persist(&path, &uid).expect("persist"));
+
+    let (restored, how) = VectorSnapshot::load_persisted(&cat.reader, &path, "m", &uid)
+        .expect("read")
+        .expect("usable copy");
+    assert_eq!(how, Refresh::Restored { changed: 0 });
+    assert_eq!(restored.live_rows(), snap.live_rows());
+
+    // Changes after the copy: a file deleted, one added.
+    cat.writer
+        .conn()
+        .execute("DELETE FROM files WHERE id = ?1", [first])
+        .expect("delete");
+    cat.add_file(50, "m", 3);
+    let (restored, how) = VectorSnapshot::load_persisted(&cat.reader, &path, "m", &uid)
+        .expect("read")
+        .expect("usable copy");
+    assert_eq!(how, Refresh::Restored { changed: 350 });
+    let fresh = VectorSnapshot::load(&cat.reader, "m", Quantization::Int8).expect("fresh");
+    assert_eq!(restored.live_rows(), fresh.live_rows());
+    let q = unit(77, 48);
+    assert_eq!(
+        restored
+            .search_rescored(&cat.reader, &q, 10)
+            .expect("search"),
+        fresh.search_rescored(&cat.reader, &q, 10).expect("search")
+    );
+
+    // Another catalog's copy, another model, a torn file: not used.
+    assert!(
+        VectorSnapshot::load_persisted(&cat.reader, &path, "m", "another-catalog")
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        VectorSnapshot::load_persisted(&cat.reader, &path, "other", &uid)
+            .expect("read")
+            .is_none()
+    );
+    let bytes = std::fs::read(&path).expect("copy");
+    std::fs::write(&path, &bytes[..bytes.len() - 1]).expect("tear");
+    assert!(
+        VectorSnapshot::load_persisted(&cat.reader, &path, "m", &uid)
+            .expect("read")
+            .is_none()
+    );
+    let mut grown = bytes.clone();
+    grown[16..24].copy_from_slice(&u64::MAX.to_le_bytes()); // a huge row count
+    std::fs::write(&path, &grown).expect("corrupt");
+    assert!(
+        VectorSnapshot::load_persisted(&cat.reader, &path, "m", &uid)
+            .expect("read")
+            .is_none()
+    );
+
+    // A copy older than the trimmed log cannot catch up: not used either.
+    std::fs::write(&path, &bytes).expect("restore the copy");
+    cat.add_file(5, "m", 4);
+    crumb_engine::vectors::trim_log(cat.writer.conn(), 0).expect("trim");
+    assert!(
+        VectorSnapshot::load_persisted(&cat.reader, &path, "m", &uid)
+            .expect("read")
+            .is_none()
+    );
+}

@@ -40,12 +40,24 @@ pub struct Engine {
     /// Held by the one search that refreshes a stale snapshot, so concurrent
     /// searches wait for its result instead of each loading their own.
     vector_refresh: Mutex<()>,
+    /// (model, log position) of the newest snapshot copy written to disk,
+    /// and whether a write is under way (one at a time, off the search path).
+    vector_persisted: Arc<Mutex<Option<(String, i64)>>>,
+    vector_persisting: Arc<std::sync::atomic::AtomicBool>,
     /// Recent cross-encoder scores (see [`crate::search::RerankCache`]).
     pub(crate) rerank_cache: crate::search::RerankCache,
     /// (model, id): every passage numbered up to `id` has a vector for
     /// `model`, as of the last embedding pass that reached the end.
     embedded_floor: Mutex<Option<(String, i64)>>,
 }
+
+/// Meta key naming the catalog (schema v2), which a snapshot copy must match.
+const CATALOG_UID: &str = "catalog_uid";
+/// Log rows after which the snapshot copy on disk is rewritten: a later
+/// start then catches up over at most about this many changes.
+const PERSIST_AFTER_LOG_ROWS: i64 = 50_000;
+/// Changes applied on top of a restored copy that make it worth rewriting.
+const PERSIST_AFTER_CHANGES: usize = 20_000;
 
 /// Scores kept by the rerank cache: a few hundred queries' worth.
 const RERANK_CACHE_SCORES: usize = 8192;
@@ -99,6 +111,8 @@ impl Engine {
             reranker: RwLock::new(None),
             vector_cache: Mutex::new(None),
             vector_refresh: Mutex::new(()),
+            vector_persisted: Arc::new(Mutex::new(None)),
+            vector_persisting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
             embedded_floor: Mutex::new(None),
         };
@@ -365,17 +379,17 @@ impl Engine {
             .filter(|c| c.snapshot.model() == model)
             .map(|c| c.snapshot.clone());
         let reader = self.reader()?;
+        let uid = reader.meta(CATALOG_UID)?;
         let (snapshot, how) = match previous {
             Some(p) => p.refreshed(reader.conn())?,
-            // int8 in memory (a quarter of f32), rescored with the stored f32
-            // vectors at query time: the same top 10 as f32 on SciFact.
-            None => (
-                VectorSnapshot::load(reader.conn(), model, Quantization::Int8)?,
-                Refresh::Reloaded,
-            ),
+            None => self.first_snapshot(reader.conn(), model, uid.as_deref())?,
         };
+        drop(reader);
         tracing::debug!(target: "vectors::snapshot", model, ?how, n = snapshot.len(), "vector snapshot refreshed");
         let snapshot = Arc::new(snapshot);
+        if let Some(uid) = uid {
+            self.maybe_persist(&snapshot, how, uid);
+        }
         *self
             .vector_cache
             .lock()
@@ -384,6 +398,90 @@ impl Engine {
             snapshot: snapshot.clone(),
         });
         Ok(snapshot)
+    }
+
+    /// A process's first snapshot of `model`: the copy on disk caught up from
+    /// the log when there is a usable one, else every vector from SQLite.
+    /// int8 in memory (a quarter of f32), rescored with the stored f32
+    /// vectors at query time: the same top 10 as f32 on SciFact.
+    fn first_snapshot(
+        &self,
+        conn: &rusqlite::Connection,
+        model: &str,
+        uid: Option<&str>,
+    ) -> Result<(VectorSnapshot, Refresh)> {
+        if let Some(uid) = uid {
+            let path = crate::vectors::snapshot_path(&self.opts.data_dir, model);
+            if let Some(done) = VectorSnapshot::load_persisted(conn, &path, model, uid)? {
+                return Ok(done);
+            }
+        }
+        Ok((
+            VectorSnapshot::load(conn, model, Quantization::Int8)?,
+            Refresh::Reloaded,
+        ))
+    }
+
+    /// Writes the snapshot's copy to disk on a background thread when the
+    /// copy is missing or far behind, so the next process starts from it.
+    /// The writer's engine only: a read-only one never writes the data dir.
+    fn maybe_persist(&self, snapshot: &Arc<VectorSnapshot>, how: Refresh, uid: String) {
+        use std::sync::atomic::Ordering;
+        let Some(position) = snapshot.position() else {
+            return;
+        };
+        if self.opts.read_only || snapshot.is_empty() {
+            return;
+        }
+        let model = snapshot.model().to_string();
+        let written = self
+            .vector_persisted
+            .lock()
+            .ok()
+            .and_then(|p| p.clone())
+            .filter(|(m, _)| *m == model)
+            .map(|(_, at)| at);
+        let due = match how {
+            Refresh::Reloaded => true,
+            Refresh::Restored { changed } => changed >= PERSIST_AFTER_CHANGES,
+            Refresh::CaughtUp { .. } | Refresh::Unchanged => {
+                written.is_some_and(|at| position - at >= PERSIST_AFTER_LOG_ROWS)
+            }
+        };
+        if let (Refresh::Restored { .. }, None) = (how, written) {
+            if let Ok(mut p) = self.vector_persisted.lock() {
+                *p = Some((model.clone(), position));
+            }
+        }
+        if !due || self.vector_persisting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let path = crate::vectors::snapshot_path(&self.opts.data_dir, &model);
+        let snapshot = snapshot.clone();
+        let (persisted, persisting) = (
+            self.vector_persisted.clone(),
+            self.vector_persisting.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("crumb-vectors-save".into())
+            .spawn(move || {
+                let started = Instant::now();
+                match snapshot.persist(&path, &uid) {
+                    Ok(_) => {
+                        tracing::debug!(target: "vectors::persist", n = snapshot.len(), ms = started.elapsed().as_millis() as u64, "vector snapshot copy written");
+                        if let Ok(mut p) = persisted.lock() {
+                            *p = Some((model, position));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "vectors::persist", error = %e, "could not write the vector snapshot copy")
+                    }
+                }
+                persisting.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.vector_persisting.store(false, Ordering::Release);
+        }
     }
 
     /// The snapshot searches use for `model` now: tests compare it with a

@@ -68,7 +68,10 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE TRIGGER vector_log_delete AFTER DELETE ON vectors BEGIN
         INSERT INTO vector_log (passage_id, model, op) VALUES (old.passage_id, old.model, 0);
-    END
+    END;
+    -- Names this catalog, so a vector snapshot copy on disk is never used
+    -- with another one.
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('catalog_uid', lower(hex(randomblob(16))))
     "#,
 ];
 

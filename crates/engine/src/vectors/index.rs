@@ -272,6 +272,35 @@ impl VectorIndex {
         &self.ids
     }
 
+    /// Dimension, int8 codes and scales (int8 only), as `persist` writes them.
+    pub(crate) fn int8_parts(&self) -> Option<(&[i8], &[f32])> {
+        (self.quant == Quantization::Int8).then_some((&self.codes[..], &self.scales[..]))
+    }
+
+    /// An int8 index from its parts, as `persist` reads them.
+    pub(crate) fn from_int8_parts(
+        model: &str,
+        dim: usize,
+        ids: Vec<i64>,
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+    ) -> Result<VectorIndex> {
+        if codes.len() != ids.len() * dim || scales.len() != ids.len() {
+            return Err(Error::Bug("vector parts of different lengths".into()));
+        }
+        let unsorted = ids.windows(2).any(|w| w[0] >= w[1]);
+        Ok(VectorIndex {
+            model: model.to_string(),
+            dim,
+            ids,
+            data: Vec::new(),
+            codes,
+            scales,
+            quant: Quantization::Int8,
+            unsorted,
+        })
+    }
+
     /// The rows holding `id` (one, unless an unsorted index was pushed the
     /// same id twice).
     pub(crate) fn rows_of(&self, id: i64) -> Vec<usize> {

@@ -16,10 +16,12 @@
 //! what the log still holds (the writer trims it) reloads in full.
 
 use super::index::{Quantization, RowSet, VectorIndex};
+use super::persist;
 use super::store::load_vectors;
 use crate::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Segments kept before the small ones are merged into one.
@@ -66,6 +68,11 @@ pub enum Refresh {
     },
     /// Loaded every vector again (no usable log position).
     Reloaded,
+    /// Read the copy on disk, then applied `changed` passages from the log.
+    Restored {
+        /// Passages changed since the copy was written.
+        changed: usize,
+    },
 }
 
 impl VectorSnapshot {
@@ -85,6 +92,74 @@ impl VectorSnapshot {
             }],
             position,
         })
+    }
+
+    /// The copy at `path` (see `persist`), caught up from the log; `None`
+    /// when there is no usable copy: absent, from another catalog, torn, or
+    /// older than what the log still holds.
+    pub fn load_persisted(
+        conn: &Connection,
+        path: &Path,
+        model: &str,
+        catalog_uid: &str,
+    ) -> Result<Option<(VectorSnapshot, Refresh)>> {
+        let Some((header, index)) = persist::read(path, model, catalog_uid)? else {
+            return Ok(None);
+        };
+        let restored = VectorSnapshot {
+            model: model.to_string(),
+            quant: Quantization::Int8,
+            segments: vec![Segment {
+                index: Arc::new(index),
+                deleted: Arc::new(RowSet::default()),
+            }],
+            position: Some(header.position),
+        };
+        Ok(restored.catch_up(conn)?.map(|(snap, how)| {
+            let changed = match how {
+                Refresh::CaughtUp { changed } => changed,
+                _ => 0,
+            };
+            (snap, Refresh::Restored { changed })
+        }))
+    }
+
+    /// Writes the live vectors to `path` for [`load_persisted`]
+    /// (int8 snapshots with a log position only; others are skipped).
+    /// Returns whether it wrote.
+    pub fn persist(&self, path: &Path, catalog_uid: &str) -> Result<bool> {
+        let Some(position) = self.position else {
+            return Ok(false);
+        };
+        if self.quant != Quantization::Int8 || self.is_empty() {
+            return Ok(false);
+        }
+        let mut rows: Vec<(i64, usize, usize)> = Vec::with_capacity(self.len());
+        for (si, s) in self.segments.iter().enumerate() {
+            for (r, &id) in s.index.ids().iter().enumerate() {
+                if !s.deleted.contains(r) {
+                    rows.push((id, si, r));
+                }
+            }
+        }
+        rows.sort_unstable();
+        let segments: Vec<&VectorIndex> = self.segments.iter().map(|s| &*s.index).collect();
+        persist::write(
+            path,
+            &self.model,
+            &persist::Header {
+                position,
+                catalog_uid: catalog_uid.to_string(),
+            },
+            &segments,
+            &rows,
+        )?;
+        Ok(true)
+    }
+
+    /// The log position this snapshot reflects.
+    pub fn position(&self) -> Option<i64> {
+        self.position
     }
 
     /// This snapshot brought up to date with `conn`'s view of the catalog:
