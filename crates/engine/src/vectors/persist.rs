@@ -84,7 +84,6 @@ pub(crate) fn write(
             put(bytemuck::cast_slice(&codes[row * dim..(row + 1) * dim]))?;
         }
     }
-    drop(put);
     w.into_inner()
         .map_err(|e| Error::io(format!("write {}", path.display()), e.into_error()))?;
     std::fs::rename(&tmp, path).map_err(io("rename into place"))?;
