@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors
+.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors bench-freshness
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -120,6 +120,12 @@ bench-api: setup
 bench-vectors:
 	cargo build --workspace --examples
 	$(CARGO_TARGET_DIR)/debug/examples/bench_models snapshot $${BENCH_VECTORS_N:-1000000} 384 5
+
+# Keyword and meaning freshness through `crumb watch` with the embedder on,
+# 50 files edited every 4 s (needs .cache/bench/scifact from bench-scifact).
+bench-freshness: setup
+	cargo build --workspace
+	python3 scripts/bench-freshness.py --crumb $(CARGO_TARGET_DIR)/debug/crumb
 
 # OCR accuracy and pages/s against tesseract 5, side by side on the same 150/300 dpi pages.
 bench-ocr: setup

@@ -23,6 +23,9 @@ use std::time::Instant;
 /// Files prepared and committed together. Small enough that a crash loses
 /// little work, large enough that commits stay cheap.
 const BATCH_FILES: usize = 64;
+/// How often a long indexing run commits the keyword index: what it wrote
+/// becomes searchable at this pace, and each commit costs a new segment.
+const LEXICAL_COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A Crumb index in a data dir.
 pub struct Engine {
@@ -264,20 +267,59 @@ impl Engine {
         }
         let total = work.len() as u64;
         let mut done = 0u64;
-        for batch in work.chunks(BATCH_FILES) {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            progress.report(&IndexingStep::Indexing {
-                done,
-                total,
-                current: batch[0].path.to_string_lossy().into_owned(),
+        // Extraction of the next batch overlaps the write (SQLite and tantivy
+        // commits) of the one before: with small files the commits were half
+        // the time, and the cores sat idle through them. One batch waits at
+        // most, so memory stays bounded.
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<index::Prepared>>(1);
+        let written = std::thread::scope(|s| {
+            let writer = s.spawn(move || -> Result<()> {
+                // The lexical index commits about once a second, not per
+                // batch (see `index::sync`); the last batch always commits.
+                let mut written = Vec::new();
+                let mut last_commit = Instant::now();
+                for prepared in batches {
+                    let mut cat = self.catalog()?;
+                    written.extend(index::write_batch(
+                        &mut cat,
+                        &self.lexical,
+                        root,
+                        prepared,
+                        report,
+                    )?);
+                    if last_commit.elapsed() >= LEXICAL_COMMIT_EVERY {
+                        index::commit_written(&mut cat, &self.lexical, &written)?;
+                        written.clear();
+                        last_commit = Instant::now();
+                    }
+                }
+                let mut cat = self.catalog()?;
+                index::commit_written(&mut cat, &self.lexical, &written)
             });
-            let prepared = self.prepare_batch(batch, &known);
-            let mut cat = self.catalog()?;
-            index::write_batch(&mut cat, &self.lexical, root, prepared, report)?;
-            done += batch.len() as u64;
-        }
+            let mut outcome = Ok(());
+            for batch in work.chunks(BATCH_FILES) {
+                if cancel.is_cancelled() {
+                    outcome = Err(Error::Cancelled);
+                    break;
+                }
+                progress.report(&IndexingStep::Indexing {
+                    done,
+                    total,
+                    current: batch[0].path.to_string_lossy().into_owned(),
+                });
+                let prepared = self.prepare_batch(batch, &known);
+                if to_writer.send(prepared).is_err() {
+                    break; // the writer failed: its error is the outcome
+                }
+                done += batch.len() as u64;
+            }
+            drop(to_writer);
+            let wrote = writer
+                .join()
+                .unwrap_or_else(|_| Err(Error::Bug("the index writer thread panicked".into())));
+            wrote.and(outcome)
+        });
+        written?;
         progress.report(&IndexingStep::Indexing {
             done,
             total,

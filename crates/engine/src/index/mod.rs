@@ -10,4 +10,4 @@ mod sync;
 
 pub use prepare::{prepare_file, Prepared};
 pub use report::{Failure, IndexReport};
-pub(crate) use sync::{delete_files, repair_lexical, write_batch};
+pub(crate) use sync::{commit_written, delete_files, repair_lexical, write_batch};

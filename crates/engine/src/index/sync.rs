@@ -6,6 +6,11 @@
 //! or (2) leaves unsynced rows that [`repair_lexical`] replays idempotently
 //! (delete by file id, then add). Deletions go through `lexical_deletes` the
 //! same way.
+//!
+//! A bulk run does (1) per batch but (2)–(3) about once a second
+//! ([`write_batch`] then [`commit_written`]): each tantivy commit writes a
+//! new segment (eight files) and starts merges, and committing every 64 small
+//! files spent most of an index run creating and merging files.
 
 use super::{Failure, IndexReport, Prepared};
 use crate::catalog::FileWrite;
@@ -13,14 +18,16 @@ use crate::catalog::{Catalog, FileStatus, NewFile};
 use crate::lexical::{FileFields, Lexical};
 use crate::Result;
 
-/// Writes one batch through catalog and lexical index, committing both.
+/// Writes one batch to the catalog (committed) and adds its documents to the
+/// lexical index without committing it: returns the files that
+/// [`commit_written`] must mark synced once tantivy has committed.
 pub(crate) fn write_batch(
     catalog: &mut Catalog,
     lexical: &Lexical,
     root: &str,
     batch: Vec<Prepared>,
     report: &mut IndexReport,
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     let mut paths = Vec::new();
     let mut writes = Vec::new();
     for p in &batch {
@@ -74,10 +81,20 @@ pub(crate) fn write_batch(
         }
     }
     if writes.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let ids = catalog.write_files(&writes)?;
-    sync_files(catalog, lexical, &ids, &[])
+    put_files(catalog, lexical, &ids, &[])?;
+    Ok(ids)
+}
+
+/// Commits the lexical index and marks `ids` (written by [`write_batch`]) synced.
+pub(crate) fn commit_written(catalog: &mut Catalog, lexical: &Lexical, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    lexical.commit()?;
+    catalog.mark_lexical_synced(ids, &[])
 }
 
 /// Mirrors the given files (and deletions) into tantivy, commits, and marks
@@ -88,6 +105,14 @@ fn sync_files(
     ids: &[i64],
     deletes: &[i64],
 ) -> Result<()> {
+    put_files(catalog, lexical, ids, deletes)?;
+    lexical.commit()?;
+    catalog.mark_lexical_synced(ids, deletes)
+}
+
+/// Replaces the given files' documents (and applies deletions) in tantivy's
+/// writer, uncommitted.
+fn put_files(catalog: &Catalog, lexical: &Lexical, ids: &[i64], deletes: &[i64]) -> Result<()> {
     for &id in deletes {
         lexical.delete_file(id)?;
     }
@@ -108,8 +133,7 @@ fn sync_files(
             &passages,
         )?;
     }
-    lexical.commit()?;
-    catalog.mark_lexical_synced(ids, deletes)
+    Ok(())
 }
 
 /// Replays whatever the catalog holds that tantivy may not: files written but
