@@ -13,7 +13,7 @@ From a second process, as a user would see it:
   moment meaning search can find them).
 
 Usage:
-    scripts/bench-freshness.py [--crumb PATH] [--files 300] [--rounds 10]
+    scripts/bench-freshness.py [--crumb PATH] [--files N] [--rounds 10]
         [--per-round 50] [--every 4]
 """
 import argparse, json, os, shutil, signal, sqlite3, subprocess, tempfile, threading, time
@@ -60,11 +60,15 @@ def missing_vectors(db, token):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--crumb", default=str(ROOT / "target/debug/crumb"))
-    ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--files", type=int, default=0,
+                    help="files in the folder (default: rounds x per-round, so no file is edited twice)")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--per-round", type=int, default=50)
     ap.add_argument("--every", type=float, default=4.0)
     a = ap.parse_args()
+    # Each round edits files no earlier round touched, so every round's
+    # passages are still there to be embedded and timed.
+    a.files = max(a.files, a.rounds * a.per_round)
     if not SCIFACT.is_dir() or not (MINILM / "onnx").is_dir():
         raise SystemExit("needs .cache/bench/scifact/docs (scripts/bench-scifact.py) and "
                          ".cache/models/minilm (make setup)")
@@ -109,6 +113,8 @@ def main():
             with pending_lock:
                 snapshot = list(pending)
             for tok, t in snapshot:
+                if time.time() - t > 600:
+                    raise SystemExit(f"{tok}: passages still without vectors after 600 s")
                 if missing_vectors(db, tok) == 0:
                     meaning_lag.append(time.time() - t)
                     with pending_lock:
