@@ -6,6 +6,13 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 # The shared folder beside the checkout holds test models and data sets.
 export CRUMB_SHARED ?= $(abspath $(CURDIR)/../shared)
+# The checkout's native libraries and OCR models, named explicitly: crumb and
+# the app never search the working directory or its ancestors (ARCHITECTURE.md,
+# "Where libraries and models come from"). .cargo/config.toml does the same
+# for plain `cargo run`/`cargo test`.
+export ORT_DYLIB_PATH ?= $(CURDIR)/.cache/onnxruntime/libonnxruntime.so
+export CRUMB_PDFIUM ?= $(CURDIR)/.cache/pdfium
+export CRUMB_OCR_MODELS ?= $(CURDIR)/.cache/models/ocr
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python3-venv \

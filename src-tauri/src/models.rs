@@ -1,6 +1,7 @@
 //! The reranker choices shown in Settings, and loading the chosen one into
 //! the engine so a switch needs no restart.
 
+use crumb_engine::models::{self, KnownModel};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -81,13 +82,15 @@ pub fn catalog(data_dir: &Path, latency: &Latency) -> Vec<RerankerModel> {
     KNOWN
         .iter()
         .map(|(id, label, size)| {
-            let dir = data_dir.join("models").join(id);
+            let known = KnownModel::from_name(id);
+            let found = known.and_then(|k| models::find_model(k, Some(data_dir)));
             RerankerModel {
                 id: id.to_string(),
                 label: label.to_string(),
                 size_mb: *size,
-                installed: installed(&dir),
-                bundled: *id == crate::settings::DEFAULT_RERANKER,
+                installed: found.as_deref().is_some_and(installed),
+                // Only what is really in the resource dir counts as bundled.
+                bundled: known.and_then(models::bundled_model).is_some(),
                 latency_ms: latency.median(id),
             }
         })
@@ -109,11 +112,12 @@ mod tests {
     }
 
     #[test]
-    fn catalog_lists_five_rerankers_with_xsmall_bundled() {
+    fn catalog_lists_five_rerankers_and_calls_none_bundled_without_a_resource_dir() {
         let dir = tempfile::tempdir().unwrap();
         let c = catalog(dir.path(), &Latency::default());
         assert_eq!(c.len(), 5);
-        assert!(c[0].bundled && !c[1].bundled);
+        // The test binary has no resource dir, so nothing is bundled.
+        assert!(c.iter().all(|m| !m.bundled));
         assert!(c.iter().all(|m| !m.installed));
         assert!(is_known("mxbai-rerank-large-v2") && !is_known("gpt"));
     }
