@@ -150,7 +150,16 @@ pub fn download(
             error: None,
         })
     };
-    fetch_model(entry, &files, &base, &dir, &mut on_progress)?;
+    // The app never accepts an unpinned file on its own; the error says how
+    // to accept one with `crumb models fetch --allow-unpinned`.
+    fetch_model(
+        entry,
+        &files,
+        &base,
+        &dir,
+        models::fetch::FetchPolicy::default(),
+        &mut on_progress,
+    )?;
     Ok(())
 }
 
