@@ -73,6 +73,7 @@ pub fn run() {
             commands::reranker_models,
             commands::download_model,
             commands::model_problems,
+            commands::about,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -84,6 +85,13 @@ pub fn run() {
 
 /// Opens the index, loads settings and wires desktop integration.
 fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
+    // Bundled ONNX Runtime, pdfium and models come first (ARCHITECTURE.md,
+    // "Where libraries and models come from"). On Linux this is
+    // `<exe>/../lib/Crumb`, the same folder extraction workers derive.
+    if let Ok(res) = app.path().resource_dir() {
+        tracing::info!(target: "app", resources = %res.display(), "resource dir");
+        crumb_engine::resources::set_resource_dir(res);
+    }
     let config_dir = paths::config_dir();
     let data_dir = paths::data_dir();
     tracing::info!(target: "app", config = %config_dir.display(), data = %data_dir.display(), "starting");

@@ -142,6 +142,14 @@ export interface RerankerModel {
   latency_ms: number | null;
 }
 
+/** The About box: version, resource dir, and a test bundle's note. */
+export interface About {
+  version: string;
+  resource_dir: string | null;
+  /** TEST-BUNDLE.json of a bundle built from stand-in models. */
+  test_bundle: { summary?: string; models?: Record<string, string> } | string | null;
+}
+
 export interface Boot {
   read_only: boolean;
   settings: Settings;
@@ -197,6 +205,7 @@ export const api = {
   models: () => invoke<RerankerModel[]>("reranker_models"),
   downloadModel: (id: string) => invoke<void>("download_model", { id }),
   modelProblems: () => invoke<string[]>("model_problems"),
+  about: () => invoke<About>("about"),
 };
 
 export const events = {
