@@ -25,6 +25,7 @@ command -v unshare >/dev/null && command -v xvfb-run >/dev/null \
 root=$(mktemp -d /tmp/crumb-fresh.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 dpkg -x "$deb" "$root/pkg"
+echo "package: $(stat -c %s "$deb") bytes; installed: $(du -sb "$root/pkg" | cut -f1) bytes"
 mkdir -p "$root/home" "$root/docs"
 cp "$repo/tests/fixtures/bundle/baking.pdf" "$root/docs/"
 printf 'The quarterly tax return is due at the end of April; keep the receipts.\n' >"$root/docs/taxes.txt"
