@@ -192,6 +192,31 @@ impl Indexer {
     /// Re-indexes the files that failed, with the watcher paused meanwhile
     /// (one writer), and returns what happened.
     pub fn retry_failed(&self, host: &Host) -> anyhow::Result<IndexReport> {
+        self.with_watcher_paused(host, |engine, progress, cancel| {
+            engine.retry_failed(progress, cancel)
+        })
+    }
+
+    /// Embeds every passage that lacks a vector for the current embedder
+    /// (after a switch of embedder), with the watcher paused meanwhile and
+    /// progress in the indexing state; returns how many were embedded.
+    pub fn embed_missing(&self, host: &Host) -> anyhow::Result<u64> {
+        self.with_watcher_paused(host, |engine, progress, cancel| {
+            engine.embed_missing(progress, cancel)
+        })
+    }
+
+    /// Runs `work` as the one writer: the watcher paused, progress reported,
+    /// cancelled by a pause.
+    fn with_watcher_paused<T>(
+        &self,
+        host: &Host,
+        work: impl FnOnce(
+            &crumb_engine::Engine,
+            &dyn crumb_engine::progress::Progress,
+            &CancelFlag,
+        ) -> crumb_engine::Result<T>,
+    ) -> anyhow::Result<T> {
         if host.read_only() {
             anyhow::bail!("another Crumb process is indexing this data dir");
         }
@@ -207,7 +232,7 @@ impl Indexer {
         *lock(&self.retry_cancel) = cancel.clone();
         self.set(|st| st.running = true);
         let progress = progress_reporter(self.reporter.clone());
-        let result = host.engine().retry_failed(&progress, &cancel);
+        let result = work(&host.engine(), &progress, &cancel);
         let paused = self.state().paused;
         self.set(|st| {
             st.running = !st.watching && !paused;

@@ -137,6 +137,7 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
             let app = app.clone();
             Arc::new(loader::ModelProblems::new(move || {
                 let _ = app.emit("models-loaded", ());
+                reembed_if_needed(&app);
             }))
         },
     });
@@ -161,6 +162,38 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// After a load that switched the embedder: embeds the passages that lack
+/// its vectors, in the background, and says so in Settings meanwhile.
+fn reembed_if_needed(app: &AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let Some(id) = state.model_problems.take_new_embedder() else {
+        return;
+    };
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("crumb-reembed".into())
+        .spawn(move || {
+            let state = app.state::<AppState>();
+            let problems = state.model_problems.clone();
+            problems.set_notice(Some(format!(
+                "Embedding the index with {id} in the background: meaning search covers more \
+                 files as it goes."
+            )));
+            match state.indexer.embed_missing(&state.host) {
+                Ok(n) => {
+                    tracing::info!(target: "app::models", model = %id, embedded = n, "re-embedded");
+                    problems.set_notice(None);
+                }
+                Err(e) => problems.set_notice(Some(format!("Embedding with {id} stopped: {e:#}"))),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(target: "app::models", error = %e, "cannot start re-embedding");
+    }
 }
 
 /// Live indexing options. `CRUMB_FORCE_POLLING=1` polls instead of using OS

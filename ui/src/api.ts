@@ -135,6 +135,8 @@ export interface Settings {
 
 export interface RerankerModel {
   id: string;
+  /** The embedder (meaning search) or a reranker. */
+  role: "embedder" | "reranker";
   label: string;
   size_mb: number;
   installed: boolean;

@@ -125,6 +125,7 @@ export class SettingsPanel {
         this.foldersSection(s),
         this.indexSection(),
         this.rerankSection(s),
+        ...[this.embedderSection()].filter((x): x is HTMLElement => x !== null),
         this.modelsSection(s),
         this.providerSection(s),
         this.shortcutSection(s),
@@ -275,20 +276,39 @@ export class SettingsPanel {
     );
   }
 
+  /** Download button, progress bar, or where the model is. */
+  private modelAction(m: RerankerModel): HTMLElement {
+    const progress = this.downloads.get(m.id);
+    if (progress !== undefined) return h("progress", { max: "1", value: String(progress) });
+    if (m.installed) return h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
+    const button = h("button", { class: "btn", type: "button", id: `download-${m.id}` }, "Download");
+    button.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
+    return button;
+  }
+
+  private embedderSection(): HTMLElement | null {
+    const m = this.models.find((x) => x.role === "embedder");
+    if (!m) return null;
+    return h(
+      "section",
+      { id: "embedder" },
+      h("h2", {}, "Meaning search"),
+      h(
+        "div",
+        { class: "model-row" },
+        h("span", {}, `${m.id} — ${m.label}`),
+        h("span", { class: "meta" }, `${m.size_mb.toLocaleString()} MB`),
+        this.modelAction(m),
+      ),
+      m.installed ? h("span", {}) : h("div", { class: "quiet" }, "Not installed: search matches words only until it is downloaded."),
+    );
+  }
+
   private modelsSection(s: Settings): HTMLElement {
-    const rows = this.models.map((m) => {
+    const rows = this.models.filter((m) => m.role !== "embedder").map((m) => {
       const radio = h("input", { type: "radio", name: "reranker", value: m.id, id: `model-${m.id}`, checked: s.reranker === m.id, disabled: !m.installed });
       radio.addEventListener("change", () => radio.checked && void this.save((n) => (n.reranker = m.id)));
-      let action: HTMLElement;
-      const progress = this.downloads.get(m.id);
-      if (progress !== undefined) {
-        action = h("progress", { max: "1", value: String(progress) });
-      } else if (m.installed) {
-        action = h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
-      } else {
-        action = h("button", { class: "btn", type: "button" }, "Download");
-        action.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
-      }
+      const action = this.modelAction(m);
       return h(
         "div",
         { class: "model-row" },
