@@ -405,6 +405,49 @@ mod tests {
     }
 
     #[test]
+    fn switching_to_an_embedder_embeds_the_keyword_only_index_with_progress() {
+        let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/models/minilm");
+        assert!(
+            model.join("config.json").is_file(),
+            "missing {}: run `make setup` (scripts/setup-models.sh)",
+            model.display()
+        );
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                docs.path().join(format!("n{i}.txt")),
+                format!("note {i} about kneading dough and baking bread"),
+            )
+            .unwrap();
+        }
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let (ix, events) = recording();
+        ix.start(host.clone(), vec![docs.path().into()]).unwrap();
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+        let before = host.engine().status().unwrap();
+        assert!(before.passages >= 5 && before.vectors == 0, "{before:?}");
+
+        crumb_engine::models::init_runtime(Some(data.path())).unwrap();
+        let embedder = crumb_engine::models::load_embedder(
+            &model,
+            crumb_engine::models::ExecutionProvider::Cpu,
+        )
+        .unwrap();
+        host.engine().set_embedder(Some(Arc::from(embedder)));
+        let n = ix.embed_missing(&host).unwrap();
+
+        let after = host.engine().status().unwrap();
+        assert_eq!(n, after.passages);
+        assert_eq!(after.vectors, after.passages);
+        assert!(lock(&events)
+            .iter()
+            .any(|s| matches!(s.step, Some(IndexingStep::Embedding { .. }))));
+        // The watcher is running again afterwards.
+        assert!(ix.state().watching && !ix.state().paused);
+    }
+
+    #[test]
     fn files_saved_and_deleted_after_the_index_show_up_without_a_new_pass() {
         let data = tempfile::tempdir().unwrap();
         let docs = tempfile::tempdir().unwrap();
