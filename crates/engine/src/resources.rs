@@ -58,7 +58,11 @@ pub fn candidates(rel: &Path, data_dir: &Path, env: Option<PathBuf>) -> Vec<Path
     if let Some(res) = resource_dir() {
         out.push(res.join(rel));
     }
-    out.push(data_dir.join(rel));
+    // A relative data dir (the `.crumb` fallback when there is no home) would
+    // be the working directory: never load from there.
+    if data_dir.is_absolute() {
+        out.push(data_dir.join(rel));
+    }
     out.extend(env);
     out
 }
@@ -86,5 +90,11 @@ mod tests {
         assert!(c.contains(&data.join("onnxruntime/libx.so")));
         let cwd = std::env::current_dir().unwrap();
         assert!(c.iter().all(|p| !p.starts_with(&cwd)), "{c:?}");
+    }
+
+    #[test]
+    fn a_relative_data_dir_is_not_searched() {
+        let c = candidates(Path::new("onnxruntime/libx.so"), Path::new(".crumb"), None);
+        assert!(c.iter().all(|p| p.is_absolute()), "{c:?}");
     }
 }
