@@ -6,6 +6,13 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 # The shared folder beside the checkout holds test models and data sets.
 export CRUMB_SHARED ?= $(abspath $(CURDIR)/../shared)
+# The checkout's native libraries and OCR models, named explicitly: crumb and
+# the app never search the working directory or its ancestors (ARCHITECTURE.md,
+# "Where libraries and models come from"). .cargo/config.toml does the same
+# for plain `cargo run`/`cargo test`.
+export ORT_DYLIB_PATH ?= $(CURDIR)/.cache/onnxruntime/libonnxruntime.so
+export CRUMB_PDFIUM ?= $(CURDIR)/.cache/pdfium
+export CRUMB_OCR_MODELS ?= $(CURDIR)/.cache/models/ocr
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python3-venv \
@@ -14,7 +21,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors bench-freshness
+.PHONY: bundle test-bundle setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors bench-freshness
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -130,3 +137,16 @@ bench-freshness: setup
 # OCR accuracy and pages/s against tesseract 5, side by side on the same 150/300 dpi pages.
 bench-ocr: setup
 	scripts/bench-ocr.sh $${BENCH_OCR_ARGS:-}
+
+# A .deb carrying ONNX Runtime, pdfium, the default embedder and reranker
+# (int8) and the OCR models, fetched through the manifest's downloader; from
+# a local mirror of stand-ins (a TEST BUNDLE, named so) where the model hub is
+# unreachable. Debug profile unless CRUMB_BUNDLE_PROFILE=release.
+bundle: setup
+	scripts/bundle.sh
+
+# Fresh install of that .deb (dpkg -x) run with an empty HOME, no network and
+# the checkout out of reach: index a PDF, find it by meaning, see the bundled
+# reranker run. Too slow for CI (it builds the bundle).
+test-bundle: bundle
+	scripts/test-bundle.sh

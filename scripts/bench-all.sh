@@ -5,6 +5,7 @@
 # adversarial set. Run it with nothing else on the machine:
 #   scripts/bench-all.sh 2>&1 | tee bench.log
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-"$repo/target"}

@@ -2,6 +2,7 @@
 # Keystroke-to-paint latency of the app window on SciFact (see tests/e2e/bench.mjs).
 # Needs what scripts/e2e.sh needs, plus the ONNX Runtime (scripts/setup-onnxruntime.sh).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 npm run build --prefix ui

@@ -1,5 +1,6 @@
 # Shared setup for scripts/bench-embed.sh and scripts/bench-rerank.sh (sourced).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 shared=${CRUMB_SHARED_MODELS:-"$repo/../shared/models"}

@@ -14,6 +14,7 @@
 #   5. a keyword-only `crumb search` with and without models installed (lazy loading).
 # Usage: scripts/bench-neural.sh   (needs make setup; run nothing else meanwhile)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-"$repo/target"}

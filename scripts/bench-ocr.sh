@@ -4,6 +4,7 @@
 # ground truth. Installs tesseract (Debian tesseract-ocr, tesseract-ocr-eng) when missing.
 # Usage: scripts/bench-ocr.sh [--pages N] [--dpi 150 300]   (run alone: /tmp/quiet-run.sh)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup-ocr.sh"
 "$root/scripts/setup-onnxruntime.sh"

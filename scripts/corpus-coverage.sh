@@ -15,6 +15,7 @@
 # Needs: pdftotext (poppler-utils), catdoc and antiword (apt-get install -y catdoc antiword).
 # Environment: OUT=folder for the raw TSVs (default: a temp folder, path printed on stderr).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 DIR..." >&2; exit 2; }
 out=${OUT:-$(mktemp -d)}

@@ -5,6 +5,7 @@
 # Needs: xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick,
 # node, and tauri-driver (scripts/setup-ui.sh installs it).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 

@@ -164,3 +164,23 @@ pub fn download_model(app: AppHandle, id: String) -> CmdResult<()> {
         .map(|_| ())
         .map_err(|e| coded("bug", format!("cannot start download: {e}")))
 }
+
+/// What the About box shows: the version, where bundled resources are read
+/// from, and, for a test bundle built from stand-in models, what stands in
+/// for what (TEST-BUNDLE.json in the resource dir).
+#[derive(serde::Serialize)]
+pub struct About {
+    version: String,
+    resource_dir: Option<String>,
+    test_bundle: Option<serde_json::Value>,
+}
+
+#[tauri::command]
+pub fn about(app: AppHandle) -> About {
+    About {
+        version: app.package_info().version.to_string(),
+        resource_dir: crumb_engine::resources::resource_dir().map(|d| d.display().to_string()),
+        test_bundle: crumb_engine::resources::test_bundle_note()
+            .map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
+    }
+}

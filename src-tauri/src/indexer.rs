@@ -192,6 +192,31 @@ impl Indexer {
     /// Re-indexes the files that failed, with the watcher paused meanwhile
     /// (one writer), and returns what happened.
     pub fn retry_failed(&self, host: &Host) -> anyhow::Result<IndexReport> {
+        self.with_watcher_paused(host, |engine, progress, cancel| {
+            engine.retry_failed(progress, cancel)
+        })
+    }
+
+    /// Embeds every passage that lacks a vector for the current embedder
+    /// (after a switch of embedder), with the watcher paused meanwhile and
+    /// progress in the indexing state; returns how many were embedded.
+    pub fn embed_missing(&self, host: &Host) -> anyhow::Result<u64> {
+        self.with_watcher_paused(host, |engine, progress, cancel| {
+            engine.embed_missing(progress, cancel)
+        })
+    }
+
+    /// Runs `work` as the one writer: the watcher paused, progress reported,
+    /// cancelled by a pause.
+    fn with_watcher_paused<T>(
+        &self,
+        host: &Host,
+        work: impl FnOnce(
+            &crumb_engine::Engine,
+            &dyn crumb_engine::progress::Progress,
+            &CancelFlag,
+        ) -> crumb_engine::Result<T>,
+    ) -> anyhow::Result<T> {
         if host.read_only() {
             anyhow::bail!("another Crumb process is indexing this data dir");
         }
@@ -207,7 +232,7 @@ impl Indexer {
         *lock(&self.retry_cancel) = cancel.clone();
         self.set(|st| st.running = true);
         let progress = progress_reporter(self.reporter.clone());
-        let result = host.engine().retry_failed(&progress, &cancel);
+        let result = work(&host.engine(), &progress, &cancel);
         let paused = self.state().paused;
         self.set(|st| {
             st.running = !st.watching && !paused;
@@ -380,6 +405,49 @@ mod tests {
         let events = lock(&events);
         assert!(events.iter().any(|s| s.running));
         assert!(events.last().is_some_and(|s| !s.running));
+    }
+
+    #[test]
+    fn switching_to_an_embedder_embeds_the_keyword_only_index_with_progress() {
+        let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/models/minilm");
+        assert!(
+            model.join("config.json").is_file(),
+            "missing {}: run `make setup` (scripts/setup-models.sh)",
+            model.display()
+        );
+        let data = tempfile::tempdir().unwrap();
+        let docs = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                docs.path().join(format!("n{i}.txt")),
+                format!("note {i} about kneading dough and baking bread"),
+            )
+            .unwrap();
+        }
+        let host = Arc::new(Host::open(data.path(), &[]).unwrap());
+        let (ix, events) = recording();
+        ix.start(host.clone(), vec![docs.path().into()]).unwrap();
+        assert!(ix.wait_idle(Duration::from_secs(60)));
+        let before = host.engine().status().unwrap();
+        assert!(before.passages >= 5 && before.vectors == 0, "{before:?}");
+
+        crumb_engine::models::init_runtime(Some(data.path())).unwrap();
+        let embedder = crumb_engine::models::load_embedder(
+            &model,
+            crumb_engine::models::ExecutionProvider::Cpu,
+        )
+        .unwrap();
+        host.engine().set_embedder(Some(Arc::from(embedder)));
+        let n = ix.embed_missing(&host).unwrap();
+
+        let after = host.engine().status().unwrap();
+        assert_eq!(n, after.passages);
+        assert_eq!(after.vectors, after.passages);
+        assert!(lock(&events)
+            .iter()
+            .any(|s| matches!(s.step, Some(IndexingStep::Embedding { .. }))));
+        // The watcher is running again afterwards.
+        assert!(ix.state().watching && !ix.state().paused);
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub fn run() {
             commands::reranker_models,
             commands::download_model,
             commands::model_problems,
+            commands::about,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -84,6 +85,13 @@ pub fn run() {
 
 /// Opens the index, loads settings and wires desktop integration.
 fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
+    // Bundled ONNX Runtime, pdfium and models come first (ARCHITECTURE.md,
+    // "Where libraries and models come from"). On Linux this is
+    // `<exe>/../lib/Crumb`, the same folder extraction workers derive.
+    if let Ok(res) = app.path().resource_dir() {
+        tracing::info!(target: "app", resources = %res.display(), "resource dir");
+        crumb_engine::resources::set_resource_dir(res);
+    }
     let config_dir = paths::config_dir();
     let data_dir = paths::data_dir();
     tracing::info!(target: "app", config = %config_dir.display(), data = %data_dir.display(), "starting");
@@ -129,6 +137,7 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
             let app = app.clone();
             Arc::new(loader::ModelProblems::new(move || {
                 let _ = app.emit("models-loaded", ());
+                reembed_if_needed(&app);
             }))
         },
     });
@@ -153,6 +162,38 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// After a load that switched the embedder: embeds the passages that lack
+/// its vectors, in the background, and says so in Settings meanwhile.
+fn reembed_if_needed(app: &AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let Some(id) = state.model_problems.take_new_embedder() else {
+        return;
+    };
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("crumb-reembed".into())
+        .spawn(move || {
+            let state = app.state::<AppState>();
+            let problems = state.model_problems.clone();
+            problems.set_notice(Some(format!(
+                "Embedding the index with {id} in the background: meaning search covers more \
+                 files as it goes."
+            )));
+            match state.indexer.embed_missing(&state.host) {
+                Ok(n) => {
+                    tracing::info!(target: "app::models", model = %id, embedded = n, "re-embedded");
+                    problems.set_notice(None);
+                }
+                Err(e) => problems.set_notice(Some(format!("Embedding with {id} stopped: {e:#}"))),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(target: "app::models", error = %e, "cannot start re-embedding");
+    }
 }
 
 /// Live indexing options. `CRUMB_FORCE_POLLING=1` polls instead of using OS

@@ -21,6 +21,11 @@ const EMBEDDER_SETTING: &str = "embedder_dir";
 /// tells the window a load finished (so Settings can show the new model).
 pub struct ModelProblems {
     list: Mutex<Vec<String>>,
+    /// Said in Settings while the index is re-embedded in the background.
+    notice: Mutex<Option<String>>,
+    /// An embedder just loaded whose vectors the index lacks: the window
+    /// hook starts re-embedding (see `take_new_embedder`).
+    new_embedder: Mutex<Option<String>>,
     loaded: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -29,13 +34,33 @@ impl ModelProblems {
     pub fn new(loaded: impl Fn() + Send + Sync + 'static) -> Self {
         ModelProblems {
             list: Mutex::new(Vec::new()),
+            notice: Mutex::new(None),
+            new_embedder: Mutex::new(None),
             loaded: Box::new(loaded),
         }
     }
 
-    /// The problems of the last load.
+    /// The problems of the last load, and what runs in the background.
     pub fn get(&self) -> Vec<String> {
-        self.list.lock().map(|p| p.clone()).unwrap_or_default()
+        let mut out = self.list.lock().map(|p| p.clone()).unwrap_or_default();
+        if let Some(n) = self.notice.lock().ok().and_then(|n| n.clone()) {
+            out.push(n);
+        }
+        out
+    }
+
+    /// Sets (or clears) the background notice and tells the window.
+    pub fn set_notice(&self, notice: Option<String>) {
+        if let Ok(mut n) = self.notice.lock() {
+            *n = notice;
+        }
+        (self.loaded)();
+    }
+
+    /// The embedder the last load switched to, when the index needs
+    /// re-embedding for it; taken once.
+    pub fn take_new_embedder(&self) -> Option<String> {
+        self.new_embedder.lock().ok().and_then(|mut n| n.take())
     }
 
     fn set(&self, problems: Vec<String>) {
@@ -71,7 +96,7 @@ pub fn load_in_background(
     let spawned = std::thread::Builder::new()
         .name("crumb-models".into())
         .spawn(move || {
-            problems.set(load(&host, &data_dir, &settings));
+            problems.set(load(&host, &data_dir, &settings, &problems.new_embedder));
         });
     if let Err(e) = spawned {
         tracing::warn!(target: "app::models", error = %e, "cannot start the model loader");
@@ -79,7 +104,12 @@ pub fn load_in_background(
 }
 
 /// Loads what is installed; returns the problems met.
-fn load(host: &Host, data_dir: &Path, settings: &Settings) -> Vec<String> {
+fn load(
+    host: &Host,
+    data_dir: &Path,
+    settings: &Settings,
+    new_embedder: &Mutex<Option<String>>,
+) -> Vec<String> {
     let _span =
         tracing::info_span!(target: "app::models", "load", reranker = %settings.reranker).entered();
     let mut problems = Vec::new();
@@ -99,7 +129,15 @@ fn load(host: &Host, data_dir: &Path, settings: &Settings) -> Vec<String> {
     if let (None, Some(dir)) = (engine.embedder(), embed_dir) {
         match models::load_embedder_with(&dir, &opts) {
             Ok(e) => {
+                let id = e.id().to_string();
                 engine.set_embedder(Some(Arc::from(e)));
+                // Passages without vectors (an index built keyword-only, or
+                // with another embedder) get them in the background.
+                if !host.read_only() && engine.status().is_ok_and(|s| s.vectors < s.passages) {
+                    if let Ok(mut n) = new_embedder.lock() {
+                        *n = Some(id);
+                    }
+                }
                 if !host.read_only() {
                     let canonical = dir.canonicalize().unwrap_or(dir);
                     if let Err(e) =
@@ -150,7 +188,16 @@ pub fn download(
             error: None,
         })
     };
-    fetch_model(entry, &files, &base, &dir, &mut on_progress)?;
+    // The app never accepts an unpinned file on its own; the error says how
+    // to accept one with `crumb models fetch --allow-unpinned`.
+    fetch_model(
+        entry,
+        &files,
+        &base,
+        &dir,
+        models::fetch::FetchPolicy::default(),
+        &mut on_progress,
+    )?;
     Ok(())
 }
 
@@ -173,7 +220,9 @@ pub fn download_and_report(app: &tauri::AppHandle, id: &str) {
         total: 1,
         error,
     });
-    if result.is_ok() && state.settings().reranker == id {
+    // A new reranker that is the chosen one, or the embedder (which the
+    // index may lack vectors for), is loaded at once.
+    if result.is_ok() && (state.settings().reranker == id || crate::models::is_embedder(id)) {
         state.load_models();
     }
 }

@@ -1,16 +1,20 @@
-//! The reranker choices shown in Settings, and loading the chosen one into
-//! the engine so a switch needs no restart.
+//! The models shown in Settings (the embedder and the reranker choices),
+//! each with whether it is installed, bundled (in the resource dir) or
+//! downloadable.
 
+use crumb_engine::models::{self, KnownModel};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// One reranker the user can pick.
+/// One model Settings lists: the embedder, or a reranker the user can pick.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RerankerModel {
     /// Stable id, also the folder name under `<data dir>/models/`.
     pub id: String,
+    /// "embedder" or "reranker".
+    pub role: &'static str,
     /// What Settings shows.
     pub label: String,
     /// Download size of the ONNX variant used, in MB.
@@ -36,9 +40,26 @@ const KNOWN: [(&str, &str, u32); 5] = [
     ),
 ];
 
-/// Whether `id` names a known reranker.
+/// The embedder: (id, label, size in MB of its int8 ONNX file).
+const EMBEDDER: (&str, &str, u32) = (
+    "mxbai-embed-xsmall-v1",
+    "xsmall v1 — finds text by meaning",
+    24,
+);
+
+/// Whether `id` names a model Settings can download.
 pub fn is_known(id: &str) -> bool {
+    id == EMBEDDER.0 || is_reranker(id)
+}
+
+/// Whether `id` names a known reranker.
+pub fn is_reranker(id: &str) -> bool {
     KNOWN.iter().any(|(k, _, _)| *k == id)
+}
+
+/// Whether `id` is the embedder.
+pub fn is_embedder(id: &str) -> bool {
+    id == EMBEDDER.0
 }
 
 /// A model folder is usable when it has a config, a tokenizer and an ONNX file.
@@ -76,18 +97,22 @@ impl Latency {
     }
 }
 
-/// The catalog with what is installed under `data_dir`.
+/// The catalog with what is installed: the embedder first, then the
+/// rerankers.
 pub fn catalog(data_dir: &Path, latency: &Latency) -> Vec<RerankerModel> {
-    KNOWN
-        .iter()
-        .map(|(id, label, size)| {
-            let dir = data_dir.join("models").join(id);
+    std::iter::once(("embedder", &EMBEDDER))
+        .chain(KNOWN.iter().map(|k| ("reranker", k)))
+        .map(|(role, (id, label, size))| {
+            let known = KnownModel::from_name(id);
+            let found = known.and_then(|k| models::find_model(k, Some(data_dir)));
             RerankerModel {
                 id: id.to_string(),
+                role,
                 label: label.to_string(),
                 size_mb: *size,
-                installed: installed(&dir),
-                bundled: *id == crate::settings::DEFAULT_RERANKER,
+                installed: found.as_deref().is_some_and(installed),
+                // Only what is really in the resource dir counts as bundled.
+                bundled: known.and_then(models::bundled_model).is_some(),
                 latency_ms: latency.median(id),
             }
         })
@@ -109,11 +134,19 @@ mod tests {
     }
 
     #[test]
-    fn catalog_lists_five_rerankers_with_xsmall_bundled() {
+    fn catalog_lists_the_embedder_and_five_rerankers_and_calls_none_bundled_without_a_resource_dir()
+    {
         let dir = tempfile::tempdir().unwrap();
         let c = catalog(dir.path(), &Latency::default());
-        assert_eq!(c.len(), 5);
-        assert!(c[0].bundled && !c[1].bundled);
+        assert_eq!(c.len(), 6);
+        assert_eq!(
+            (c[0].id.as_str(), c[0].role),
+            ("mxbai-embed-xsmall-v1", "embedder")
+        );
+        assert!(c[1..].iter().all(|m| m.role == "reranker"));
+        assert!(is_known("mxbai-embed-xsmall-v1") && !is_reranker("mxbai-embed-xsmall-v1"));
+        // The test binary has no resource dir, so nothing is bundled.
+        assert!(c.iter().all(|m| !m.bundled));
         assert!(c.iter().all(|m| !m.installed));
         assert!(is_known("mxbai-rerank-large-v2") && !is_known("gpt"));
     }

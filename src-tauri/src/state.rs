@@ -228,7 +228,7 @@ impl AppState {
             .map(|f| canonical_folder(f))
             .collect::<CmdResult<_>>()?;
         new.folders.dedup();
-        if !models::is_known(&new.reranker) {
+        if !models::is_reranker(&new.reranker) {
             return Err(coded(
                 "input",
                 format!("unknown reranker {:?}", new.reranker),

@@ -222,8 +222,17 @@ class McpClients(unittest.TestCase):
         from mcp.client.stdio import stdio_client
 
         async def go():
+            # An MCP client starts servers with a minimal environment; crumb
+            # never searches the working directory for ONNX Runtime, so the
+            # checkout's library is named explicitly, as a user's MCP config
+            # would (an installed package finds its own).
+            from mcp.client.stdio import get_default_environment
+            env = get_default_environment()
+            for var in ("ORT_DYLIB_PATH", "CRUMB_PDFIUM", "CRUMB_OCR_MODELS"):
+                if var in os.environ:
+                    env[var] = os.environ[var]
             params = StdioServerParameters(
-                command=str(CRUMB), cwd=str(REPO),
+                command=str(CRUMB), cwd=str(REPO), env=env,
                 args=["mcp", "--data-dir", str(DATA), "--embedder", str(MINILM), "--reranker", str(RERANKER)])
             async with stdio_client(params) as (read, write):
                 async with ClientSession(read, write) as session:

@@ -1,8 +1,10 @@
 //! The model downloader against a real HTTP server on 127.0.0.1 that cuts its
 //! first transfer partway, as flaky networks do. No mocks.
 
-use crumb_engine::models::fetch::{fetch_model, sha256_file, verify_model, FileStatus};
-use crumb_engine::models::manifest::{ModelEntry, ModelFile, ModelRole};
+use crumb_engine::models::fetch::{
+    fetch_model, read_seen, sha256_file, verify_model, FetchPolicy, FileStatus, SEEN_FILE,
+};
+use crumb_engine::models::manifest::{ModelEntry, ModelFile, ModelRole, Pin};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -114,19 +116,33 @@ fn entry(files: Vec<ModelFile>) -> ModelEntry {
     }
 }
 
-fn file(path: &str, data: &[u8], full_hash: bool) -> ModelFile {
-    let h = sha(data);
+/// A manifest record of `data`: its size and sha256 pinned, or both
+/// "unpinned".
+fn file(path: &str, data: &[u8], pinned: bool) -> ModelFile {
     ModelFile {
         path: path.into(),
         variant: None,
-        size: Some(data.len() as u64),
+        size: if pinned {
+            Pin::Pinned(data.len() as u64)
+        } else {
+            Pin::unpinned()
+        },
         approx_size: None,
-        sha256: full_hash.then(|| h.clone()),
-        sha256_prefix: (!full_hash).then(|| h[..8].to_string()),
-        sha256_suffix: (!full_hash).then(|| h[60..].to_string()),
+        sha256: if pinned {
+            Pin::Pinned(sha(data))
+        } else {
+            Pin::unpinned()
+        },
         default: true,
     }
 }
+
+const STRICT: FetchPolicy = FetchPolicy {
+    allow_unpinned: false,
+};
+const ALLOW_UNPINNED: FetchPolicy = FetchPolicy {
+    allow_unpinned: true,
+};
 
 #[test]
 fn fetch_resumes_a_cut_transfer_with_range_and_verifies_sha256() {
@@ -143,22 +159,19 @@ fn fetch_resumes_a_cut_transfer_with_range_and_verifies_sha256() {
     );
     let e = entry(vec![
         file("config.json", &config, true),
-        file("onnx/model_quantized.onnx", &model, false),
+        file("onnx/model_quantized.onnx", &model, true),
     ]);
     let dest = tempfile::tempdir().expect("tmp");
     let files: Vec<&ModelFile> = e.files.iter().collect();
     let mut seen = Vec::new();
-    let got = fetch_model(&e, &files, &server.base, dest.path(), &mut |p| {
+    let got = fetch_model(&e, &files, &server.base, dest.path(), STRICT, &mut |p| {
         seen.push(p.clone())
     })
     .expect("fetch");
     assert_eq!(got[0], ("config.json".into(), FileStatus::Verified));
     assert_eq!(
         got[1],
-        (
-            "onnx/model_quantized.onnx".into(),
-            FileStatus::PartiallyVerified
-        )
+        ("onnx/model_quantized.onnx".into(), FileStatus::Verified)
     );
     assert_eq!(
         std::fs::read(dest.path().join("onnx/model_quantized.onnx")).expect("read"),
@@ -187,7 +200,7 @@ fn fetch_resumes_a_cut_transfer_with_range_and_verifies_sha256() {
 
     // A second fetch finds everything sound and downloads nothing.
     let before = server.log.lock().expect("log").len();
-    fetch_model(&e, &files, &server.base, dest.path(), &mut |_| {}).expect("refetch");
+    fetch_model(&e, &files, &server.base, dest.path(), STRICT, &mut |_| {}).expect("refetch");
     assert_eq!(server.log.lock().expect("log").len(), before);
 }
 
@@ -201,7 +214,8 @@ fn a_part_left_by_an_earlier_run_is_resumed_not_restarted() {
     std::fs::create_dir_all(dest.path().join("onnx")).expect("mkdir");
     std::fs::write(dest.path().join("onnx/model.onnx.part"), &model[..12_345]).expect("part");
     let files: Vec<&ModelFile> = e.files.iter().collect();
-    let got = fetch_model(&e, &files, &server.base, dest.path(), &mut |_| {}).expect("fetch");
+    let got =
+        fetch_model(&e, &files, &server.base, dest.path(), STRICT, &mut |_| {}).expect("fetch");
     assert_eq!(got[0].1, FileStatus::Verified);
     let log = server.log.lock().expect("log").clone();
     assert_eq!(log, vec![(url, Some("bytes=12345-".to_string()))]);
@@ -212,25 +226,150 @@ fn a_corrupt_download_is_rejected_and_removed() {
     let served = bytes(50_000, 1);
     let url = "/acme/test-model/resolve/main/tokenizer.json".to_string();
     let server = serve(HashMap::from([(url, served)]), vec![]);
-    let mut spec = file("tokenizer.json", &bytes(50_000, 2), true);
-    spec.size = None;
-    let e = entry(vec![spec]);
+    // Same size, other bytes: only the sha256 can tell.
+    let e = entry(vec![file("tokenizer.json", &bytes(50_000, 2), true)]);
     let dest = tempfile::tempdir().expect("tmp");
     let files: Vec<&ModelFile> = e.files.iter().collect();
-    let err =
-        fetch_model(&e, &files, &server.base, dest.path(), &mut |_| {}).expect_err("mismatch");
-    assert!(err.to_string().contains("sha256"), "{err}");
+    let err = fetch_model(&e, &files, &server.base, dest.path(), STRICT, &mut |_| {})
+        .expect_err("mismatch");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("test-model/tokenizer.json")
+            && msg.contains("does not match the manifest")
+            && msg.contains("sha256"),
+        "{msg}"
+    );
     assert!(!dest.path().join("tokenizer.json").exists());
 }
 
 #[test]
-fn verify_says_which_files_are_missing_unknown_or_verified() {
+fn an_unpinned_file_is_refused_unless_allowed_then_its_hash_is_recorded_and_a_change_caught() {
+    let first = bytes(30_000, 5);
+    let url = "/acme/test-model/resolve/main/onnx/model.onnx".to_string();
+    let server = serve(HashMap::from([(url.clone(), first.clone())]), vec![]);
+    let e = entry(vec![file("onnx/model.onnx", &first, false)]);
+    let dest = tempfile::tempdir().expect("tmp");
+    let files: Vec<&ModelFile> = e.files.iter().collect();
+
+    let err = fetch_model(&e, &files, &server.base, dest.path(), STRICT, &mut |_| {})
+        .expect_err("unpinned refused");
+    assert!(
+        err.to_string().contains("unpinned") && err.to_string().contains("--allow-unpinned"),
+        "{err}"
+    );
+    assert!(
+        server.log.lock().expect("log").is_empty(),
+        "nothing fetched"
+    );
+
+    let got = fetch_model(
+        &e,
+        &files,
+        &server.base,
+        dest.path(),
+        ALLOW_UNPINNED,
+        &mut |_| {},
+    )
+    .expect("allowed");
+    let FileStatus::Unpinned { sha256, recorded } = &got[0].1 else {
+        panic!("{got:?}");
+    };
+    assert!(*recorded);
+    assert_eq!(*sha256, sha(&first));
+    let label = got[0].1.label();
+    assert!(
+        label.starts_with("unpinned") && label.contains("not verified"),
+        "{label}"
+    );
+    assert_eq!(
+        read_seen(dest.path())["onnx/model.onnx"].sha256,
+        sha(&first)
+    );
+    assert!(dest.path().join(SEEN_FILE).is_file());
+
+    // The file changes on disk: verify says so.
+    std::fs::write(dest.path().join("onnx/model.onnx"), bytes(30_000, 6)).expect("w");
+    let v = verify_model(&e, dest.path()).expect("verify");
+    assert!(
+        matches!(&v[0].1, FileStatus::Mismatch(why) if why.contains("recorded")),
+        "{v:?}"
+    );
+
+    // Upstream changes: a re-download is refused, not silently accepted.
+    let changed = serve(HashMap::from([(url, bytes(30_000, 9))]), vec![]);
+    std::fs::remove_file(dest.path().join("onnx/model.onnx")).expect("rm");
+    let err = fetch_model(
+        &e,
+        &files,
+        &changed.base,
+        dest.path(),
+        ALLOW_UNPINNED,
+        &mut |_| {},
+    )
+    .expect_err("changed upstream");
+    assert!(
+        err.to_string().contains("recorded at its first download"),
+        "{err}"
+    );
+    assert!(!dest.path().join("onnx/model.onnx").exists());
+}
+
+#[test]
+fn crumb_models_fetch_refuses_a_model_whose_bytes_do_not_match_the_manifest() {
+    let real = bytes(40_000, 11);
+    let served = bytes(40_000, 12);
+    let url = "/acme/test-model/resolve/main/onnx/model_quantized.onnx".to_string();
+    let config = br#"{"model_type":"bert"}"#.to_vec();
+    let server = serve(
+        HashMap::from([
+            (url, served),
+            (
+                "/acme/test-model/resolve/main/config.json".to_string(),
+                config.clone(),
+            ),
+        ]),
+        vec![],
+    );
+    let mut e = entry(vec![
+        file("config.json", &config, true),
+        file("onnx/model_quantized.onnx", &real, true),
+    ]);
+    // A manifest entry for a known name, so `crumb models fetch` accepts it.
+    e.name = "mxbai-embed-xsmall-v1".into();
+    e.repo = "acme/test-model".into();
+    let manifest = serde_json::json!({"version": 1, "base_url": server.base, "models": [e]});
+    let tmp = tempfile::tempdir().expect("tmp");
+    let manifest_path = tmp.path().join("manifest.json");
+    std::fs::write(&manifest_path, manifest.to_string()).expect("w");
+    let into = tmp.path().join("models");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crumb"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["models", "fetch", "mxbai-embed-xsmall-v1", "--manifest"])
+        .arg(&manifest_path)
+        .arg("--into")
+        .arg(&into)
+        .output()
+        .expect("run crumb");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("mxbai-embed-xsmall-v1/onnx/model_quantized.onnx")
+            && err.contains("does not match the manifest")
+            && err.contains(&sha(&real)),
+        "{err}"
+    );
+    assert!(!into
+        .join("mxbai-embed-xsmall-v1/onnx/model_quantized.onnx")
+        .exists());
+}
+
+#[test]
+fn verify_says_which_files_are_missing_unpinned_or_verified() {
     let data = b"{}".to_vec();
-    let mut unknown = file("tokenizer.json", &data, true);
-    unknown.sha256 = None;
     let e = entry(vec![
         file("config.json", &data, true),
-        unknown,
+        file("tokenizer.json", &data, false),
         file("onnx/model.onnx", &data, true),
     ]);
     let dir = tempfile::tempdir().expect("tmp");
@@ -241,6 +380,14 @@ fn verify_says_which_files_are_missing_unknown_or_verified() {
         .into_iter()
         .collect();
     assert_eq!(got["config.json"], FileStatus::Verified);
-    assert_eq!(got["tokenizer.json"], FileStatus::UnknownHash);
+    // An unpinned file is neither verified nor usable until accepted.
+    assert_eq!(
+        got["tokenizer.json"],
+        FileStatus::Unpinned {
+            sha256: sha(&data),
+            recorded: false
+        }
+    );
+    assert!(!got["tokenizer.json"].is_ok());
     assert_eq!(got["onnx/model.onnx"], FileStatus::Missing);
 }

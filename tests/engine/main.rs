@@ -18,6 +18,7 @@ mod ocr;
 mod passages;
 mod readers;
 mod rerank;
+mod resolution;
 mod snapshots;
 mod support;
 mod typing;

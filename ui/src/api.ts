@@ -135,11 +135,21 @@ export interface Settings {
 
 export interface RerankerModel {
   id: string;
+  /** The embedder (meaning search) or a reranker. */
+  role: "embedder" | "reranker";
   label: string;
   size_mb: number;
   installed: boolean;
   bundled: boolean;
   latency_ms: number | null;
+}
+
+/** The About box: version, resource dir, and a test bundle's note. */
+export interface About {
+  version: string;
+  resource_dir: string | null;
+  /** TEST-BUNDLE.json of a bundle built from stand-in models. */
+  test_bundle: { summary?: string; models?: Record<string, string> } | string | null;
 }
 
 export interface Boot {
@@ -197,6 +207,7 @@ export const api = {
   models: () => invoke<RerankerModel[]>("reranker_models"),
   downloadModel: (id: string) => invoke<void>("download_model", { id }),
   modelProblems: () => invoke<string[]>("model_problems"),
+  about: () => invoke<About>("about"),
 };
 
 export const events = {

@@ -1,7 +1,7 @@
 // The settings panel. Every change is saved at once (the shell persists it as
 // JSON in the OS config directory and applies it without a restart).
 
-import { api, errorMessage, type DownloadProgress, type FailedFile, type IndexingState, type RerankerModel, type Settings, type Status } from "./api";
+import { api, errorMessage, type About, type DownloadProgress, type FailedFile, type IndexingState, type RerankerModel, type Settings, type Status } from "./api";
 import { describePolling } from "./indexing";
 import { h, setChildren } from "./dom";
 
@@ -42,6 +42,7 @@ export class SettingsPanel {
   private indexing: IndexingState | null = null;
   private problems: string[] = [];
   private downloads = new Map<string, number>();
+  private about: About | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -64,14 +65,16 @@ export class SettingsPanel {
   }
 
   async refresh(): Promise<void> {
-    const [settings, models, status, failed, problems, indexing] = await Promise.all([
+    const [settings, models, status, failed, problems, indexing, about] = await Promise.all([
       api.getSettings(),
       api.models().catch(() => [] as RerankerModel[]),
       api.status().catch(() => null),
       api.failedFiles().catch(() => [] as FailedFile[]),
       api.modelProblems().catch(() => [] as string[]),
       api.indexingState().catch(() => null),
+      api.about().catch(() => null),
     ]);
+    this.about = about;
     this.indexing = indexing;
     this.problems = problems;
     this.settings = settings;
@@ -122,9 +125,11 @@ export class SettingsPanel {
         this.foldersSection(s),
         this.indexSection(),
         this.rerankSection(s),
+        ...[this.embedderSection()].filter((x): x is HTMLElement => x !== null),
         this.modelsSection(s),
         this.providerSection(s),
         this.shortcutSection(s),
+        aboutSection(this.about),
       ),
     );
     const body = this.root.querySelector(".settings-body");
@@ -271,20 +276,39 @@ export class SettingsPanel {
     );
   }
 
+  /** Download button, progress bar, or where the model is. */
+  private modelAction(m: RerankerModel): HTMLElement {
+    const progress = this.downloads.get(m.id);
+    if (progress !== undefined) return h("progress", { max: "1", value: String(progress) });
+    if (m.installed) return h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
+    const button = h("button", { class: "btn", type: "button", id: `download-${m.id}` }, "Download");
+    button.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
+    return button;
+  }
+
+  private embedderSection(): HTMLElement | null {
+    const m = this.models.find((x) => x.role === "embedder");
+    if (!m) return null;
+    return h(
+      "section",
+      { id: "embedder" },
+      h("h2", {}, "Meaning search"),
+      h(
+        "div",
+        { class: "model-row" },
+        h("span", {}, `${m.id} — ${m.label}`),
+        h("span", { class: "meta" }, `${m.size_mb.toLocaleString()} MB`),
+        this.modelAction(m),
+      ),
+      m.installed ? h("span", {}) : h("div", { class: "quiet" }, "Not installed: search matches words only until it is downloaded."),
+    );
+  }
+
   private modelsSection(s: Settings): HTMLElement {
-    const rows = this.models.map((m) => {
+    const rows = this.models.filter((m) => m.role !== "embedder").map((m) => {
       const radio = h("input", { type: "radio", name: "reranker", value: m.id, id: `model-${m.id}`, checked: s.reranker === m.id, disabled: !m.installed });
       radio.addEventListener("change", () => radio.checked && void this.save((n) => (n.reranker = m.id)));
-      let action: HTMLElement;
-      const progress = this.downloads.get(m.id);
-      if (progress !== undefined) {
-        action = h("progress", { max: "1", value: String(progress) });
-      } else if (m.installed) {
-        action = h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
-      } else {
-        action = h("button", { class: "btn", type: "button" }, "Download");
-        action.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
-      }
+      const action = this.modelAction(m);
       return h(
         "div",
         { class: "model-row" },
@@ -330,4 +354,24 @@ export class SettingsPanel {
       h("div", { class: "row" }, h("label", { for: "start-hidden" }, "Start at login, hidden in the tray"), hidden),
     );
   }
+}
+
+/**
+ * The About box. A bundle built from stand-in models (no model hub) says so
+ * here, in words, so a stand-in is never taken for the real model.
+ */
+export function aboutSection(about: About | null): HTMLElement {
+  const rows: HTMLElement[] = [h("div", { class: "row", id: "about-version" }, `Crumb ${about?.version ?? ""}`.trim())];
+  const tb = about?.test_bundle;
+  if (tb) {
+    const summary = typeof tb === "string" ? tb : (tb.summary ?? "Test bundle: the bundled models are stand-ins.");
+    rows.push(h("div", { class: "reason", id: "about-test-bundle" }, `TEST BUNDLE — ${summary}`));
+    if (typeof tb !== "string") {
+      for (const [model, note] of Object.entries(tb.models ?? {})) {
+        rows.push(h("div", { class: "quiet" }, `${model}: ${note}`));
+      }
+    }
+  }
+  if (about?.resource_dir) rows.push(h("div", { class: "quiet", id: "about-resources" }, `Bundled resources: ${about.resource_dir}`));
+  return h("section", { id: "about" }, h("h2", {}, "About"), ...rows);
 }

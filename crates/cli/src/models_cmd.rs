@@ -2,7 +2,9 @@
 //! missing (with a progress bar), check sha256s.
 
 use anyhow::{bail, Context, Result};
-use crumb_engine::models::fetch::{fetch_model, verify_model, FetchProgress, FileStatus};
+use crumb_engine::models::fetch::{
+    fetch_model, verify_model, FetchPolicy, FetchProgress, FileStatus,
+};
 use crumb_engine::models::manifest::{KnownModel, Manifest, ModelEntry, ModelFile};
 use crumb_engine::models::models_dir;
 use std::io::Write;
@@ -38,6 +40,18 @@ pub enum ModelsCommand {
         /// Download from this base URL instead of the manifest's (or $CRUMB_MODEL_BASE_URL).
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+        /// Accept files whose sha256 the manifest calls "unpinned"; the hash
+        /// seen is recorded next to the model so a later change is caught.
+        #[arg(long)]
+        allow_unpinned: bool,
+        /// Check files against this manifest instead of the built-in one
+        /// (`make bundle` uses one that names its stand-in models).
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<std::path::PathBuf>,
+        /// Install into this folder (one sub-folder per model) instead of the
+        /// data dir's models/.
+        #[arg(long, value_name = "DIR")]
+        into: Option<std::path::PathBuf>,
     },
     /// Check installed files against the manifest's sizes and sha256s.
     Verify {
@@ -51,8 +65,19 @@ pub enum ModelsCommand {
 
 /// Runs `crumb models …` against the data dir.
 pub fn run(args: &ModelsArgs, data_dir: &Path) -> Result<ExitCode> {
-    let manifest = Manifest::builtin()?;
-    let root = models_dir(Some(data_dir));
+    let manifest = match &args.command {
+        ModelsCommand::Fetch {
+            manifest: Some(path),
+            ..
+        } => Manifest::load(path)?,
+        _ => Manifest::builtin()?,
+    };
+    let root = match &args.command {
+        ModelsCommand::Fetch {
+            into: Some(dir), ..
+        } => dir.clone(),
+        _ => models_dir(Some(data_dir)),
+    };
     match &args.command {
         ModelsCommand::List { json } => list(&manifest, &root, *json),
         ModelsCommand::Fetch {
@@ -60,6 +85,8 @@ pub fn run(args: &ModelsArgs, data_dir: &Path) -> Result<ExitCode> {
             all,
             variant,
             base_url,
+            allow_unpinned,
+            ..
         } => {
             let chosen = choose(
                 &manifest,
@@ -79,7 +106,10 @@ pub fn run(args: &ModelsArgs, data_dir: &Path) -> Result<ExitCode> {
                 let dir = root.join(&entry.name);
                 eprintln!("fetching {} into {}", entry.name, dir.display());
                 let mut bar = Bar::default();
-                let result = fetch_model(entry, &files, &base, &dir, &mut |p| bar.draw(p));
+                let policy = FetchPolicy {
+                    allow_unpinned: *allow_unpinned,
+                };
+                let result = fetch_model(entry, &files, &base, &dir, policy, &mut |p| bar.draw(p));
                 bar.finish();
                 for (path, status) in result.with_context(|| format!("fetching {}", entry.name))? {
                     eprintln!("  {path}: {}", status.label());
@@ -143,8 +173,8 @@ fn list(manifest: &Manifest, root: &Path, json: bool) -> Result<ExitCode> {
                     serde_json::json!({
                         "path": f.path, "variant": f.variant, "default": f.default,
                         "installed": size.is_some(), "bytes": size,
-                        "expected_bytes": f.size, "approx_size": f.approx_size,
-                        "sha256_known": f.sha256.is_some(),
+                        "expected_bytes": f.pinned_size(), "approx_size": f.approx_size,
+                        "sha256_pinned": f.pinned_sha256().is_some(),
                     })
                 })
                 .collect();
@@ -208,10 +238,9 @@ fn verify(models: &[&ModelEntry], root: &Path, json: bool) -> Result<ExitCode> {
             } else {
                 println!("{}/{}: {}", m.name, path, status.label());
             }
-            if matches!(status, FileStatus::UnknownHash) && !json {
-                // Say it plainly: an unknown hash is not a verified file.
-                println!("  (the manifest has no sha256 for this file yet; only its presence{} was checked)",
-                    if m.files.iter().any(|f| f.path == path && f.size.is_some()) { " and size" } else { "" });
+            if matches!(status, FileStatus::Unpinned { .. }) && !json {
+                // Say it plainly: an unpinned file is not a verified file.
+                println!("  (the manifest's sha256 for this file is \"unpinned\": it cannot be verified)");
             }
         }
     }
@@ -296,13 +325,13 @@ fn size_label(m: &ModelEntry, dir: &Path, installed: bool) -> String {
         return megabytes(bytes);
     }
     // The largest file (the ONNX graph) is the download that matters.
-    let exact: Option<u64> = files.clone().map(|f| f.size).sum();
+    let exact: Option<u64> = files.clone().map(|f| f.pinned_size()).sum();
     match exact {
         Some(bytes) => megabytes(bytes),
         None => files
             .filter(|f| f.path.ends_with(".onnx"))
             .find_map(|f| {
-                f.size
+                f.pinned_size()
                     .map(megabytes)
                     .or_else(|| f.approx_size.as_ref().map(|a| format!("~{a}")))
             })

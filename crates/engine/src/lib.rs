@@ -32,6 +32,7 @@ pub mod ocr;
 pub mod options;
 pub mod passage;
 pub mod progress;
+pub mod resources;
 pub mod search;
 mod status;
 mod time;

@@ -287,13 +287,22 @@ fn pdfium() -> Result<&'static Pdfium, ExtractError> {
                     Err(e) => tried.push(format!("{}: {e:?}", path.display())),
                 }
             }
-            match Pdfium::bind_to_system_library() {
-                Ok(bindings) => Ok(Pdfium::new(bindings)),
-                Err(_) => Err(format!(
-                    "pdfium library not found (run scripts/setup-pdfium.sh or set {PDFIUM_ENV}){}",
-                    if tried.is_empty() { String::new() } else { format!("; tried {}", tried.join(", ")) }
-                )),
-            }
+            Err(format!(
+                "pdfium library not found (run scripts/setup-pdfium.sh and set {PDFIUM_ENV}, or \
+                 put it in the data dir's pdfium/){}",
+                if tried.is_empty() {
+                    format!(
+                        "; looked in {}",
+                        library_candidates()
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    format!("; tried {}", tried.join(", "))
+                }
+            ))
         })
         .as_ref()
         .map_err(|e| ExtractError::Unsupported(e.clone()))
@@ -304,29 +313,17 @@ pub fn pdfium_available() -> bool {
     pdfium().is_ok()
 }
 
-/// Where pdfium is looked for, in order: `$CRUMB_PDFIUM` (file or folder),
-/// beside the executable (bundled app), `.cache/pdfium` under the current
-/// folder or any parent, and the source checkout this crate was built from.
+/// Where pdfium is looked for, in order (see [`crate::resources`]):
+/// `pdfium/` in the resource dir, then in the data dir, then `$CRUMB_PDFIUM`
+/// (the library file or its folder). Never the working directory or its
+/// ancestors, nor the system's library path.
 pub fn library_candidates() -> Vec<PathBuf> {
     let name = Pdfium::pdfium_platform_library_name();
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os(PDFIUM_ENV).map(PathBuf::from) {
-        if p.is_file() {
-            return vec![p];
-        }
-        dirs.push(p);
-    }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        dirs.push(exe_dir.join("pdfium"));
-        dirs.push(exe_dir.clone());
-        dirs.push(exe_dir.join("../lib/crumb"));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        dirs.extend(cwd.ancestors().map(|a| a.join(".cache/pdfium")));
-    }
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/pdfium"));
-    dirs.into_iter().map(|d| d.join(&name)).collect()
+    let env =
+        crate::resources::env_path(PDFIUM_ENV).map(|p| if p.is_dir() { p.join(&name) } else { p });
+    crate::resources::candidates(
+        &Path::new("pdfium").join(&name),
+        &crate::default_data_dir(),
+        env,
+    )
 }

@@ -148,31 +148,63 @@ pub fn load_reranker_with(
 }
 
 /// Turns a folder path or a manifest model name into a model folder. A name
-/// resolves to `<data dir>/models/<name>`, which `crumb models fetch` fills.
+/// resolves through [`model_dir_candidates`]: the resource dir's
+/// `models/<name>` (bundled), then `<data dir>/models/<name>` (which
+/// `crumb models fetch` fills), then `$CRUMB_MODELS_DIR/<name>`.
 pub fn resolve_model(dir_or_name: &str, data_dir: Option<&Path>) -> crate::Result<PathBuf> {
     let as_path = Path::new(dir_or_name);
     if as_path.join("config.json").is_file() {
         return Ok(as_path.to_path_buf());
     }
     match KnownModel::from_name(dir_or_name) {
-        Some(known) => {
-            let dir = models_dir(data_dir).join(known.name());
-            if dir.join("config.json").is_file() {
-                Ok(dir)
-            } else {
-                Err(crate::Error::Input(format!(
-                    "model {} is not installed in {} (run `crumb models fetch {}`)",
-                    known.name(),
-                    dir.display(),
-                    known.name()
-                )))
-            }
-        }
+        Some(known) => find_model(known, data_dir).ok_or_else(|| {
+            crate::Error::Input(format!(
+                "model {} is not installed (run `crumb models fetch {}`); looked in {}",
+                known.name(),
+                known.name(),
+                model_dir_candidates(known, data_dir)
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }),
         None => Err(crate::Error::Input(format!(
             "{dir_or_name:?} is neither a model folder (with config.json) nor a known model name ({})",
             KnownModel::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
         ))),
     }
+}
+
+/// Where a known model is looked for, in order (see [`crate::resources`]).
+pub fn model_dir_candidates(model: KnownModel, data_dir: Option<&Path>) -> Vec<PathBuf> {
+    let data = data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(runtime::default_data_dir);
+    crate::resources::candidates(
+        &Path::new("models").join(model.name()),
+        &data,
+        crate::resources::env_path(MODELS_DIR_ENV).map(|d| d.join(model.name())),
+    )
+}
+
+/// The environment variable naming a folder of model folders (the last place
+/// looked in).
+pub const MODELS_DIR_ENV: &str = "CRUMB_MODELS_DIR";
+
+/// The first folder holding `model` (one with a `config.json`).
+pub fn find_model(model: KnownModel, data_dir: Option<&Path>) -> Option<PathBuf> {
+    model_dir_candidates(model, data_dir)
+        .into_iter()
+        .find(|d| d.join("config.json").is_file())
+}
+
+/// The bundled copy of `model` in the resource dir, when there is one.
+pub fn bundled_model(model: KnownModel) -> Option<PathBuf> {
+    let dir = crate::resources::resource_dir()?
+        .join("models")
+        .join(model.name());
+    dir.join("config.json").is_file().then_some(dir)
 }
 
 /// Where installed models live: `<data dir>/models`.

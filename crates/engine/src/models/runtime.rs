@@ -26,81 +26,38 @@ pub fn ort_library_name() -> String {
     )
 }
 
-/// The places searched for the ONNX Runtime library, in order:
-/// 1. `ORT_DYLIB_PATH` (a file);
-/// 2. next to the running executable (how the app bundles it), and its `lib/`;
-/// 3. `.cache/onnxruntime/` in the source checkout (`make setup` puts it there),
-///    found from the executable's ancestors, the working directory's, or the
-///    checkout this crate was compiled from;
-/// 4. `onnxruntime/` in the data dir.
+/// The places searched for the ONNX Runtime library, in order (see
+/// [`crate::resources`]): `onnxruntime/` in the resource dir, then in the
+/// data dir, then `ORT_DYLIB_PATH`. Never the working directory or its
+/// ancestors.
 pub fn ort_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
-    let name = ort_library_name();
-    let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        out.push(PathBuf::from(p));
-    }
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf));
-    if let Some(dir) = &exe_dir {
-        out.push(dir.join(&name));
-        out.push(dir.join("lib").join(&name));
-    }
-    let mut roots: Vec<PathBuf> = Vec::new();
-    roots.extend(
-        exe_dir
-            .iter()
-            .flat_map(|d| d.ancestors().map(Path::to_path_buf)),
-    );
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(cwd.ancestors().map(Path::to_path_buf));
-    }
-    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    for root in roots {
-        let p = root.join(".cache").join("onnxruntime").join(&name);
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
     let data = data_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(default_data_dir);
-    out.push(data.join("onnxruntime").join(&name));
-    out
+    crate::resources::candidates(
+        &Path::new("onnxruntime").join(ort_library_name()),
+        &data,
+        crate::resources::env_path("ORT_DYLIB_PATH"),
+    )
 }
 
 /// Finds the ONNX Runtime library, or explains how to install it.
 pub fn find_ort_library(data_dir: Option<&Path>) -> Result<PathBuf> {
-    // An explicit choice that is wrong must not silently fall through to
-    // another library.
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(Error::Model(format!(
-                "ORT_DYLIB_PATH={} is not a file; point it at {} (scripts/setup-onnxruntime.sh \
-                 installs one from the onnxruntime=={ORT_VERSION} wheel) or unset it",
-                p.display(),
-                ort_library_name()
-            )))
-        };
-    }
     let candidates = ort_library_candidates(data_dir);
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return Ok(found.clone());
     }
+    let env_hint = match crate::resources::env_path("ORT_DYLIB_PATH") {
+        Some(p) => format!("ORT_DYLIB_PATH={} is not a file", p.display()),
+        None => "ORT_DYLIB_PATH is not set".to_string(),
+    };
     Err(Error::Model(format!(
-        "ONNX Runtime library ({}) not found. Install it with `make setup` \
-         (scripts/setup-onnxruntime.sh, from the onnxruntime=={ORT_VERSION} wheel), put it next \
-         to the crumb binary, or set ORT_DYLIB_PATH. Looked in: {}",
+        "ONNX Runtime library ({}) not found; {env_hint}. Install it with `make setup` \
+         (scripts/setup-onnxruntime.sh, from the onnxruntime=={ORT_VERSION} wheel) and point \
+         ORT_DYLIB_PATH at it, or put it in the data dir. Looked in: {}",
         ort_library_name(),
-        // Next to the binary, then the checkout's cache and the data dir: the
-        // places a person would put it; the ancestors in between are noise.
         candidates
             .iter()
-            .take(1)
-            .chain(candidates.iter().rev().take(2).rev())
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
@@ -277,15 +234,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn candidates_put_the_env_override_first_and_the_data_dir_last() {
+    fn candidates_end_with_the_data_dir_then_the_env_override() {
         let data = Path::new("/nonexistent-data");
         let c = ort_library_candidates(Some(data));
-        assert_eq!(
-            c.last().map(PathBuf::as_path),
-            Some(data.join("onnxruntime").join(ort_library_name()).as_path())
+        let in_data = data.join("onnxruntime").join(ort_library_name());
+        assert!(c.contains(&in_data), "{c:?}");
+        let env = crate::resources::env_path("ORT_DYLIB_PATH");
+        let cwd = std::env::current_dir().expect("cwd");
+        assert!(
+            c.iter()
+                .filter(|p| Some(*p) != env.as_ref())
+                .all(|p| !p.starts_with(&cwd) && !p.to_string_lossy().contains(".cache")),
+            "neither the working directory nor a checkout cache is searched: {c:?}"
         );
-        assert!(c
-            .iter()
-            .any(|p| p.ends_with(Path::new(".cache/onnxruntime").join(ort_library_name()))));
     }
 }

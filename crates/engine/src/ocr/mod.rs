@@ -271,28 +271,15 @@ pub(crate) fn run_model(
     ))
 }
 
-/// Where the OCR models are looked for, in order: `$CRUMB_OCR_MODELS`,
-/// `models/ocr` beside the executable (bundled app), `.cache/models/ocr` in
-/// the working directory or any parent (a source checkout after `make
-/// setup`), the checkout this crate was built from, and `models/ocr` in the
-/// data dir.
+/// Where the OCR models are looked for, in order (see [`crate::resources`]):
+/// `models/ocr` in the resource dir, then in the data dir, then
+/// `$CRUMB_OCR_MODELS`. Never the working directory or its ancestors.
 pub fn model_dir_candidates() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(p) = std::env::var_os(OCR_MODELS_ENV).filter(|p| !p.is_empty()) {
-        return vec![PathBuf::from(p)];
-    }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        dirs.push(exe_dir.join("models/ocr"));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        dirs.extend(cwd.ancestors().map(|a| a.join(".cache/models/ocr")));
-    }
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models/ocr"));
-    dirs.push(crate::default_data_dir().join("models/ocr"));
-    dirs
+    crate::resources::candidates(
+        Path::new("models/ocr"),
+        &crate::default_data_dir(),
+        crate::resources::env_path(OCR_MODELS_ENV),
+    )
 }
 
 /// The first candidate folder holding the models.
