@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "reranker_models",
     "download_model",
     "model_problems",
+    "preview_hit",
 ];
 
 fn main() {

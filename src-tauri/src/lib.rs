@@ -12,6 +12,7 @@ mod host;
 mod indexer;
 mod loader;
 mod models;
+mod open_at;
 mod paths;
 mod settings;
 mod state;
@@ -73,6 +74,7 @@ pub fn run() {
             commands::reranker_models,
             commands::download_model,
             commands::model_problems,
+            commands::preview_hit,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

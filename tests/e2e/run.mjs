@@ -64,6 +64,29 @@ async function shot(name) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Writes a small PDF, one page per list of lines, in the standard Helvetica font. */
+function writePdf(path, pages) {
+  const objs = [];
+  objs[1] = "<< /Type /Catalog /Pages 2 0 R >>";
+  objs[2] = `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(" ")}] /Count ${pages.length} >>`;
+  objs[3] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+  pages.forEach((lines, i) => {
+    const content = `BT /F1 12 Tf 72 720 Td 16 TL ${lines.map((l) => `(${l.replace(/[()\\]/g, "\\$&")}) '`).join(" ")} ET`;
+    objs[4 + 2 * i] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`;
+    objs[5 + 2 * i] = `<< /Length ${content.length} >>\nstream\n${content}\nendstream`;
+  });
+  let out = "%PDF-1.4\n";
+  const offsets = [];
+  for (let i = 1; i < objs.length; i++) {
+    offsets[i] = out.length;
+    out += `${i} 0 obj\n${objs[i]}\nendobj\n`;
+  }
+  const xref = out.length;
+  out += `xref\n0 ${objs.length}\n0000000000 65535 f \n` + offsets.slice(1).map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
+  out += `trailer\n<< /Size ${objs.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  writeFileSync(path, out, "latin1");
+}
+
 // ---- temp world ----------------------------------------------------------
 if (!existsSync(app)) throw new Error(`app binary not found: ${app} (build it first)`);
 const world = mkdtempSync(join(tmpdir(), "crumb-e2e-"));
@@ -75,6 +98,34 @@ cpSync(join(here, "fixtures"), docs, { recursive: true });
 // Files the live-indexing step edits and deletes while the app runs.
 writeFileSync(join(docs, "live-edit.txt"), "Bird list: cobaltfinch seen at dawn.\n");
 writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by the test.\n");
+// A three-page PDF whose second page holds the word three times, and a long
+// note that holds it far down: what the preview and open-at-the-hit steps use.
+writePdf(join(docs, "deep-sea.pdf"), [
+  ["Field guide to the open ocean.", "Chapter one covers currents, tides and plankton blooms."],
+  ["Lanternfish live in the twilight zone.", "A lanternfish glows with photophores along its belly.", "Each night the lanternfish rises to feed near the surface."],
+  ["Chapter three covers whales and their songs.", "Humpbacks sing in long repeating phrases."],
+]);
+writeFileSync(
+  join(docs, "ocean-log.md"),
+  "# Ocean log\n\n" +
+    Array.from({ length: 140 }, (_, i) =>
+      i === 120 ? "Night dive: one lanternfish drifted past the torch beam, blinking.\n" : `Day ${i}: calm water, steady wind from the west, nothing unusual logged.\n`,
+    ).join(""),
+);
+// Opening a hit is recorded, not run (the app's CRUMB_OPEN_RECORD seam), and
+// the default handlers come from a private XDG world: Evince for PDFs, gedit
+// for text.
+const openLog = join(world, "opened.jsonl");
+const xdgConfig = join(world, "xdg-config");
+const xdgData = join(world, "xdg-data");
+mkdirSync(join(xdgData, "applications"), { recursive: true });
+mkdirSync(xdgConfig, { recursive: true });
+writeFileSync(join(xdgData, "applications/org.gnome.Evince.desktop"), "[Desktop Entry]\nType=Application\nName=Document Viewer\nExec=evince %U\n");
+writeFileSync(join(xdgData, "applications/org.gnome.gedit.desktop"), "[Desktop Entry]\nType=Application\nName=Text Editor\nExec=gedit %U\n");
+writeFileSync(
+  join(xdgConfig, "mimeapps.list"),
+  "[Default Applications]\napplication/pdf=org.gnome.Evince.desktop\ntext/markdown=org.gnome.gedit.desktop\ntext/plain=org.gnome.gedit.desktop\n",
+);
 // Two reranker folders so Settings has something to switch between: the tiny
 // real DeBERTa reranker from ../shared, loaded through the real code path. A
 // missing ../shared is a failure, not a reason to switch between placeholders.
@@ -104,6 +155,9 @@ const env = {
   CRUMB_CONFIG_DIR: configDir,
   CRUMB_DATA_DIR: dataDir,
   CRUMB_SUGGESTED_FOLDER: docs,
+  CRUMB_OPEN_RECORD: openLog,
+  XDG_CONFIG_HOME: xdgConfig,
+  XDG_DATA_HOME: xdgData,
   RUST_LOG: process.env.RUST_LOG ?? "info",
 };
 
@@ -130,6 +184,23 @@ async function withApp(extraEnv, f) {
     writeFileSync(log, Buffer.concat(chunks));
   }
 }
+
+/** Index of the row showing `name`, or -1. */
+const rowIndex = (wd, name) =>
+  wd.exec("return [...document.querySelectorAll('#results .result .name')].findIndex(n => n.textContent === arguments[0])", [name]);
+async function selectByName(wd, name) {
+  const i = await rowIndex(wd, name);
+  if (i < 0) throw new Error(`${name} is not among the results`);
+  await wd.clickCss(`#results .result[data-index='${i}']`);
+  await wd.until(`${name} selected`, () => wd.exec("return document.querySelector('#results .result.selected')?.dataset.index === arguments[0]", [String(i)]), 5000);
+}
+/** What the preview pane shows. */
+const previewState = (wd) =>
+  wd.exec(`const p = document.getElementById('preview');
+    const marks = [...p.querySelectorAll('.preview-text mark')];
+    return { name: p.querySelector('.preview-title .name')?.textContent ?? null, section: p.querySelector('.preview-title .loc')?.textContent ?? '',
+      marks: marks.map(m => m.textContent), current: marks.findIndex(m => m.classList.contains('current')),
+      count: document.getElementById('preview-count')?.textContent ?? '', text: p.querySelector('.preview-text')?.textContent ?? '' }`);
 
 const firstName = (wd) => wd.exec("const n = document.querySelector('#results .result .name'); return n ? n.textContent : null");
 const indexingIdle = (wd) =>
@@ -324,6 +395,61 @@ async function main() {
       await wd.until("first row selected", async () => (await sel()) === "0", 5000);
     });
 
+    await step("the preview shows the hit's page with every match marked, and steps through them", async () => {
+      await search(wd, "lanternfish");
+      await selectByName(wd, "deep-sea.pdf");
+      // Keyboard only: Tab from the search box to the list, Space previews.
+      await wd.clickCss("#q");
+      await wd.type(await wd.find("#q"), "\uE004");
+      await wd.until("the list focused", () => wd.exec("return document.activeElement === document.getElementById('results')"), 5000);
+      await wd.keys(" ");
+      await wd.until("the preview", () => wd.exec("const p = document.getElementById('preview'); return !p.hidden && p.dataset.state === 'ready'"), 10000);
+      const p = await previewState(wd);
+      if (p.name !== "deep-sea.pdf" || p.section !== "page 2") throw new Error(`previewed ${p.name} ${p.section}`);
+      if (p.marks.length !== 3 || !p.marks.every((m) => /^lanternfish$/i.test(m))) throw new Error(`marks: ${p.marks}`);
+      if (!p.text.includes("photophores") || p.text.includes("Humpbacks")) throw new Error(`not just page 2: ${p.text}`);
+      if (p.count !== "match 1 of 3" || p.current !== 0) throw new Error(`current: ${p.count} ${p.current}`);
+      if (await wd.exec("return document.querySelectorAll('#preview script, #preview img, #preview b').length") !== 0) throw new Error("markup in the preview");
+      await shot("12-preview-light");
+      await wd.keys("\uE033"); // F3: next match
+      await wd.until("match 2", async () => (await previewState(wd)).current === 1, 5000);
+      await wd.keys("\uE033\uE033");
+      await wd.until("wrapped to match 1", async () => (await previewState(wd)).current === 0, 5000);
+      await wd.keys("\uE033", ["\uE008"]); // Shift+F3: previous, wrapping to the last
+      await wd.until("match 3", async () => (await previewState(wd)).count === "match 3 of 3", 5000);
+      await shot("12b-preview-next-match-light");
+      // The preview follows the selection.
+      await wd.keys(await rowIndex(wd, "ocean-log.md") > await rowIndex(wd, "deep-sea.pdf") ? "\uE015" : "\uE013");
+      await wd.until("the other file previewed", async () => {
+        const q = await previewState(wd);
+        return q.name === "ocean-log.md" && q.marks.length >= 1;
+      }, 10000);
+    });
+
+    await step("Enter opens a PDF at the hit's page and text at its line (command recorded)", async () => {
+      const recorded = () => (existsSync(openLog) ? readFileSync(openLog, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+      const before = recorded().length;
+      // ocean-log.md is selected: gedit is asked for the hit's line.
+      const line = Number((await wd.exec("return document.querySelector('#results .result.selected .loc')?.textContent ?? ''")).match(/line (\d+)/)?.[1]);
+      if (!(line > 1)) throw new Error(`the note's hit has no line past the first: ${line}`);
+      await wd.keys("\uE007"); // Enter
+      await wd.until("the editor command", () => recorded().length > before, 5000);
+      const md = recorded().at(-1);
+      if (md.program !== "gedit" || md.args[0] !== `+${line}` || !md.args[1].endsWith("/ocean-log.md")) throw new Error(`command: ${JSON.stringify(md)}`);
+      await selectByName(wd, "deep-sea.pdf");
+      await wd.keys("\uE007");
+      await wd.until("the viewer command", () => recorded().length > before + 1, 5000);
+      const pdf = recorded().at(-1);
+      if (pdf.program !== "evince" || pdf.args[0] !== "--page-index=2" || !pdf.args[1].endsWith("/deep-sea.pdf")) throw new Error(`command: ${JSON.stringify(pdf)}`);
+      const said = await wd.until("the window says where", () => wd.exec("const t = document.getElementById('toast'); return t.hidden ? null : t.textContent"), 5000);
+      if (!said.includes("page 2")) throw new Error(`toast: ${said}`);
+      console.log(`     ran: ${pdf.program} ${pdf.args.join(" ")}`);
+      await shot("13-open-at-page-light");
+      await wd.keys("\uE00C"); // Esc closes the preview first
+      await wd.until("preview closed, query kept", () => wd.exec("return document.getElementById('preview').hidden && document.getElementById('q').value === 'lanternfish'"), 5000);
+      await search(wd, "payload");
+    });
+
     await step("F1 shows the query language, Esc hides it", async () => {
       await wd.type(await wd.find("#q"), "\uE031");
       await wd.until("help shown", () =>
@@ -373,6 +499,15 @@ async function main() {
       await wd.clickCss("#settings-btn");
       await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
       await shot("10-settings-dark");
+      await wd.clickCss("#settings-close");
+      await wd.keys("i", ["\uE009"]); // Ctrl+I: the why panel makes way for the preview
+      await search(wd, "lanternfish");
+      await selectByName(wd, "deep-sea.pdf");
+      await wd.clickCss("#q");
+      await wd.type(await wd.find("#q"), "\uE004");
+      await wd.keys(" ");
+      await wd.until("the preview", () => wd.exec("const p = document.getElementById('preview'); return !p.hidden && p.dataset.state === 'ready'"), 10000);
+      await shot("12-preview-dark");
       if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
     });
   });

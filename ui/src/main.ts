@@ -4,8 +4,10 @@
 import "./style.css";
 import { api, errorMessage, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings } from "./api";
 import { byId } from "./dom";
+import { fileName } from "./format";
 import { renderEmpty } from "./empty";
 import { IndexingStrip } from "./indexing";
+import { PreviewPane } from "./preview";
 import { followSelection } from "./ranking";
 import { renderResults, renderWhy } from "./results";
 import { SearchController, type Phase } from "./search";
@@ -34,6 +36,7 @@ const el = {
   pause: byId<HTMLButtonElement>("pause-btn"),
   weak: byId("weak-notice"),
   help: byId("help"),
+  preview: byId("preview"),
 };
 
 function toggleHelp(force?: boolean): void {
@@ -143,6 +146,7 @@ function select(i: number): void {
   state.userMoved = true;
   state.selected = Math.max(0, Math.min(i, state.hits.length - 1));
   paint();
+  preview.follow(state.hits[state.selected] ?? null, state.query);
 }
 
 function toggleWhy(force?: boolean): void {
@@ -155,7 +159,14 @@ async function openHit(i: number, reveal: boolean): Promise<void> {
   if (!hit) return;
   try {
     // Only the index id crosses to the shell; it looks the path up itself.
-    await (reveal ? api.revealHit(hit.file_id) : api.openHit(hit.file_id));
+    if (reveal) {
+      await api.revealHit(hit.file_id);
+    } else {
+      const opened = await api.openHit(hit.file_id, hit.location);
+      // Say so when the program could not be asked for the hit's page or line.
+      if (opened.note) toast(opened.note);
+      else if (opened.at) toast(`Opened ${fileName(hit.path)} at ${opened.at}`);
+    }
   } catch (e) {
     toast(errorMessage(e));
   }
@@ -175,6 +186,9 @@ const view = {
     paint();
     document.body.dataset.query = query;
     painted(query, reranked);
+    // After the paint, and only when open: the preview waits for the
+    // selection to settle, so typing never waits on it.
+    preview.follow(state.hits[state.selected] ?? null, query);
   },
   phase(p: Phase, detail?: unknown) {
     el.rerank.hidden = p !== "reranking";
@@ -187,6 +201,18 @@ const view = {
     }
   },
 };
+
+const preview = new PreviewPane(el.preview, (hit, query) => api.preview(hit.file_id, hit.passage_id, query), (e) => toast(errorMessage(e)));
+
+function togglePreview(force?: boolean): void {
+  preview.toggle(state.hits[state.selected] ?? null, state.query, force);
+}
+
+/** Whether a key press is meant for a text field rather than the window. */
+function typingInField(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+}
 
 const controller = new SearchController((args, seq, onStage) => api.search(args, seq, onStage), view);
 
@@ -273,6 +299,22 @@ document.addEventListener("keydown", (e) => {
   } else if (e.key === "Escape" && !el.help.hidden) {
     e.preventDefault();
     toggleHelp(false);
+  } else if (e.key === "Escape" && preview.open) {
+    e.preventDefault();
+    togglePreview(false);
+  } else if (e.key === "Tab" && !e.shiftKey && e.target === el.q && state.hits.length > 0) {
+    // From the search box straight to the list, where Space previews.
+    e.preventDefault();
+    el.results.focus();
+  } else if (e.key === " " && !typingInField(e) && state.selected >= 0) {
+    e.preventDefault();
+    togglePreview();
+  } else if (e.key === "F3") {
+    e.preventDefault();
+    preview.step(e.shiftKey ? -1 : 1);
+  } else if (!typingInField(e) && !mod && !e.altKey && e.key.length === 1) {
+    // Typing in the list goes on in the search box.
+    el.q.focus();
   } else if (e.key === "ArrowDown") {
     e.preventDefault();
     select(state.selected + 1);

@@ -31,6 +31,7 @@ pub mod models;
 pub mod ocr;
 pub mod options;
 pub mod passage;
+pub mod preview;
 pub mod progress;
 pub mod search;
 mod status;
