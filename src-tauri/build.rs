@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "download_model",
     "model_problems",
     "preview_hit",
+    "indexed_folders",
 ];
 
 fn main() {

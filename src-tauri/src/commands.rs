@@ -199,3 +199,18 @@ pub async fn preview_hit(
     })
     .await
 }
+
+/// Folders that hold indexed files (roots and their subfolders), for the
+/// folder filter.
+#[tauri::command]
+pub async fn indexed_folders(
+    app: AppHandle,
+) -> CmdResult<Vec<crumb_engine::folders::IndexedFolder>> {
+    blocking(app, |s| {
+        s.host
+            .engine()
+            .indexed_folders(400)
+            .map_err(crate::error::engine)
+    })
+    .await
+}

@@ -75,6 +75,7 @@ pub fn run() {
             commands::download_model,
             commands::model_problems,
             commands::preview_hit,
+            commands::indexed_folders,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -9,7 +9,7 @@
 // -> dark mode screenshots -> the polling notice when folders are not watched.
 
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,13 @@ const dataDir = join(world, "data");
 const docs = join(world, "docs");
 const bulk = join(world, "bulk");
 cpSync(join(here, "fixtures"), docs, { recursive: true });
+// Distinct modified dates, a day apart, for the sorting step.
+readdirSync(docs).forEach((name, i) => {
+  const t = new Date(Date.UTC(2021, 0, 1 + i));
+  utimesSync(join(docs, name), t, t);
+});
+// Both words of a phrase, apart: the phrase step must not find it.
+writeFileSync(join(docs, "wind-notes.txt"), "The wind was steady all night, and the sails held.\n");
 // Files the live-indexing step edits and deletes while the app runs.
 writeFileSync(join(docs, "live-edit.txt"), "Bird list: cobaltfinch seen at dawn.\n");
 writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by the test.\n");
@@ -102,7 +109,7 @@ writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by t
 // note that holds it far down: what the preview and open-at-the-hit steps use.
 writePdf(join(docs, "deep-sea.pdf"), [
   ["Field guide to the open ocean.", "Chapter one covers currents, tides and plankton blooms."],
-  ["Lanternfish live in the twilight zone.", "A lanternfish glows with photophores along its belly.", "Each night the lanternfish rises to feed near the surface."],
+  ["Lanternfish live in the twilight zone.", "A lanternfish glows with photophores along its belly.", "Each night the lanternfish rises toward the surface."],
   ["Chapter three covers whales and their songs.", "Humpbacks sing in long repeating phrases."],
 ]);
 writeFileSync(
@@ -264,6 +271,18 @@ async function main() {
       await search(wd, "sourdough starter feeding");
     });
 
+    await step("the window says meaning search is off, with one click to fix it", async () => {
+      const text = await wd.until("the meaning-search notice", () =>
+        wd.exec("const n = document.getElementById('meaning-notice'); return n.hidden ? null : n.textContent"), 10000);
+      if (!/Meaning search is off/.test(text)) throw new Error(`notice: ${text}`);
+      await shot("03c-meaning-off-light");
+      await wd.clickCss("#meaning-fix");
+      await wd.until("settings at the models", () =>
+        wd.exec("return document.getElementById('settings').dataset.loaded === 'true' && !!(document.getElementById('embedder') ?? document.getElementById('models'))"), 10000);
+      await shot("03d-meaning-fix-light");
+      await wd.clickCss("#settings-close");
+    });
+
     await step("live indexing: new, edited and deleted files without a re-index", async () => {
       // The deleted file is findable first, and its query stays open: the
       // window must drop it by itself when the watcher removes it.
@@ -410,6 +429,7 @@ async function main() {
       if (!p.text.includes("photophores") || p.text.includes("Humpbacks")) throw new Error(`not just page 2: ${p.text}`);
       if (p.count !== "match 1 of 3" || p.current !== 0) throw new Error(`current: ${p.count} ${p.current}`);
       if (await wd.exec("return document.querySelectorAll('#preview script, #preview img, #preview b').length") !== 0) throw new Error("markup in the preview");
+      await wd.until("the settings toast gone", () => wd.exec("return document.getElementById('toast').hidden"), 5000);
       await shot("12-preview-light");
       await wd.keys("\uE033"); // F3: next match
       await wd.until("match 2", async () => (await previewState(wd)).current === 1, 5000);
@@ -448,6 +468,64 @@ async function main() {
       await wd.keys("\uE00C"); // Esc closes the preview first
       await wd.until("preview closed, query kept", () => wd.exec("return document.getElementById('preview').hidden && document.getElementById('q').value === 'lanternfish'"), 5000);
       await search(wd, "payload");
+    });
+
+    await step("sort by relevance, date or name", async () => {
+      await search(wd, "water");
+      await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
+      const names = () => wd.exec("return [...document.querySelectorAll('#results .result .name')].map(n => n.textContent)");
+      const relevance = await names();
+      await wd.clickCss("#f-sort option[value='name']");
+      await wd.until("sorted by name", () => wd.exec("return document.body.dataset.sort === 'name'"), 5000);
+      const byName = await names();
+      const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+      if (JSON.stringify(byName) !== JSON.stringify([...relevance].sort(collator.compare))) throw new Error(`by name: ${byName}`);
+      await shot("14-sorted-by-name-light");
+      await wd.clickCss("#f-sort option[value='date']");
+      await wd.until("sorted by date", () => wd.exec("return document.body.dataset.sort === 'date'"), 5000);
+      const byDate = await names();
+      const mtimes = byDate.map((n) => Math.floor(statSync(join(docs, n)).mtimeMs / 1000));
+      if (!mtimes.every((t, i) => i === 0 || mtimes[i - 1] >= t)) throw new Error(`by date: ${byDate} ${mtimes}`);
+      if ([...byDate].sort().join() !== [...relevance].sort().join()) throw new Error("sorting changed which files are listed");
+      await wd.clickCss("#f-sort option[value='relevance']");
+      await wd.until("back to relevance", async () => JSON.stringify(await names()) === JSON.stringify(relevance), 5000);
+    });
+
+    await step("a quoted phrase: every hit contains it", async () => {
+      await search(wd, "steady wind");
+      const loose = await namesFor(wd, "steady wind");
+      if (!loose.includes("wind-notes.txt")) throw new Error(`the words alone should find wind-notes.txt: ${loose}`);
+      await search(wd, '"steady wind"');
+      const hits = await wd.exec("return [...document.querySelectorAll('#results .result')].map(r => ({ name: r.querySelector('.name').textContent, snippet: r.querySelector('.snippet').textContent }))");
+      if (hits.length === 0) throw new Error("no hits for the phrase");
+      for (const h of hits) {
+        const text = readFileSync(join(docs, h.name), "latin1").replace(/\s+/g, " ").toLowerCase();
+        if (!text.includes("steady wind")) throw new Error(`${h.name} does not contain the phrase`);
+      }
+      if (hits.some((h) => h.name === "wind-notes.txt")) throw new Error("wind-notes.txt has the words but not the phrase");
+      await shot("15-phrase-light");
+    });
+
+    await step("a narrow window (560 px): names whole, the why panel over the list", async () => {
+      const rect = await wd.call("GET", "/window/rect");
+      await wd.call("POST", "/window/rect", { width: 560, height: 640 });
+      try {
+        await wd.until("the window narrowed", () => wd.exec("return window.innerWidth <= 580"), 5000);
+        await search(wd, "water");
+        await wd.keys("i", ["\uE009"]); // Ctrl+I
+        await wd.until("the why panel", () => wd.exec("return !document.getElementById('why').hidden"), 5000);
+        const layout = await wd.exec(`const why = document.getElementById('why'), list = document.getElementById('results');
+          const names = [...list.querySelectorAll('.result .name')];
+          return { position: getComputedStyle(why).position, list: list.getBoundingClientRect().width, width: window.innerWidth,
+                   cut: names.filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent) }`);
+        if (layout.position !== "absolute") throw new Error(`the why panel is not an overlay: ${layout.position}`);
+        if (layout.list < layout.width * 0.9) throw new Error(`the list keeps only ${layout.list} of ${layout.width} px`);
+        if (layout.cut.length > 0) throw new Error(`names cut: ${layout.cut}`);
+        await shot("16-narrow-light");
+        await wd.keys("i", ["\uE009"]);
+      } finally {
+        await wd.call("POST", "/window/rect", { width: rect.width, height: rect.height });
+      }
     });
 
     await step("F1 shows the query language, Esc hides it", async () => {

@@ -22,6 +22,12 @@ export interface Location {
   label?: string | null;
 }
 
+/** A folder holding indexed files, for the folder filter. */
+export interface IndexedFolder {
+  path: string;
+  files: number;
+}
+
 /** What opening a hit did: where the program was asked to open it, or why at the start. */
 export interface Opened {
   at: string | null;
@@ -222,6 +228,7 @@ export const api = {
   modelProblems: () => invoke<string[]>("model_problems"),
   preview: (fileId: number, passageId: number, query: string) =>
     invoke<Preview>("preview_hit", { fileId, passageId, query }),
+  indexedFolders: () => invoke<IndexedFolder[]>("indexed_folders"),
 };
 
 export const events = {

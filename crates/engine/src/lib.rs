@@ -24,6 +24,7 @@ pub mod crawl;
 mod engine;
 pub mod error;
 pub mod extract;
+pub mod folders;
 pub mod index;
 pub mod kind;
 pub mod lexical;
