@@ -98,11 +98,23 @@ pub fn open(
     place: Option<Place>,
     fallback: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<Opened, String> {
-    let Some(place) = place else {
+    open_with(&XdgDirs::from_env(), path, place, fallback)
+}
+
+/// [`open`] with the MIME associations of `dirs`.
+pub fn open_with(
+    dirs: &XdgDirs,
+    path: &Path,
+    place: Option<Place>,
+    fallback: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<Opened, String> {
+    // Types no known program opens at a place (a spreadsheet, a Word file)
+    // open at the start without a word: there was nothing to ask for.
+    let (Some(place), Some(mime)) = (place, mime_for(path)) else {
         run_fallback(path, fallback)?;
         return Ok(Opened::default());
     };
-    let program = mime_for(path).and_then(|m| XdgDirs::from_env().default_program(m));
+    let program = dirs.default_program(mime);
     let launch = program.as_deref().and_then(|p| command_for(p, path, place));
     let note = match (&launch, &program) {
         (Some(_), _) => None,
@@ -406,6 +418,45 @@ mod tests {
             Some("evince")
         );
         assert_eq!(dirs.default_program("text/plain"), None);
+    }
+
+    #[test]
+    fn a_viewer_that_takes_no_page_opens_at_the_start_and_says_so() {
+        let tmp = tempfile::tempdir().unwrap();
+        let apps = tmp.path().join("applications");
+        std::fs::create_dir_all(&apps).unwrap();
+        std::fs::write(
+            apps.join("mimeapps.list"),
+            "[Default Applications]\napplication/pdf=firefox.desktop\n",
+        )
+        .unwrap();
+        std::fs::write(
+            apps.join("firefox.desktop"),
+            "[Desktop Entry]\nExec=/usr/lib/firefox/firefox %u\n",
+        )
+        .unwrap();
+        let dirs = XdgDirs {
+            config: vec![],
+            data: vec![tmp.path().to_path_buf()],
+        };
+        let mut opened = None;
+        let r = open_with(&dirs, Path::new("/d/a.pdf"), Some(Place::Page(3)), |p| {
+            opened = Some(p.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(opened.as_deref(), Some(Path::new("/d/a.pdf")));
+        assert_eq!(r.at, None);
+        assert_eq!(
+            r.note.as_deref(),
+            Some("Opened at the start: firefox cannot be asked to open at page 3.")
+        );
+        // A Word file's line asks nothing of anyone: no note.
+        let quiet = open_with(&dirs, Path::new("/d/a.docx"), Some(Place::Line(9)), |_| {
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(quiet, Opened::default());
     }
 
     #[test]
