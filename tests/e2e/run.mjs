@@ -491,6 +491,22 @@ async function main() {
       await wd.until("back to relevance", async () => JSON.stringify(await names()) === JSON.stringify(relevance), 5000);
     });
 
+    await step("an honest count, and more results at the end of the list", async () => {
+      // Every bulk note holds "river": far more files than one page.
+      await search(wd, "river");
+      const rows = () => wd.exec("return document.querySelectorAll('#results .result').length");
+      await wd.until("a full first page", async () => (await rows()) === 50, 10000);
+      const count = await wd.text(await wd.find("#result-count"));
+      if (count !== "50+ results") throw new Error(`count: ${count}`);
+      const last = await wd.exec("return document.querySelectorAll('#results .result')[49].dataset.fileId");
+      // Down to the last row, as a keyboard user would: the list asks for more.
+      await wd.keys("\uE015".repeat(50));
+      await wd.until("the next page", async () => (await rows()) === 100, 30000);
+      await wd.until("the count", async () => (await wd.text(await wd.find("#result-count"))) === "100+ results", 10000);
+      const sel = await wd.exec("return document.querySelector('#results .result.selected')?.dataset.fileId");
+      if (sel !== last) throw new Error(`the selection moved from file ${last} to ${sel} when more results came`);
+    });
+
     await step("a quoted phrase: every hit contains it", async () => {
       await search(wd, "steady wind");
       const loose = await namesFor(wd, "steady wind");

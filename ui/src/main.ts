@@ -2,12 +2,12 @@
 // indexing status and settings.
 
 import "./style.css";
-import { api, errorMessage, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings, type Status } from "./api";
+import { api, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings, type Status } from "./api";
 import { byId } from "./dom";
 import { fileName, folderOf } from "./format";
 import { renderEmpty } from "./empty";
 import { IndexingStrip } from "./indexing";
-import { Notices } from "./notice";
+import { humane, Notices } from "./notice";
 import { PreviewPane } from "./preview";
 import { followSelection } from "./ranking";
 import { renderResults, renderWhy } from "./results";
@@ -224,7 +224,7 @@ const view = {
     if (p === "error") {
       state.hits = [];
       state.query = el.q.value;
-      state.error = errorMessage(detail);
+      state.error = humane(detail);
       paint();
     }
   },
@@ -249,6 +249,9 @@ function firstPage(): void {
 /** Near the end of the list, a full page means there may be more: fetch them. */
 function maybeMore(): void {
   const r = el.results;
+  // Rows past the first screenful are built a frame later; until they are,
+  // the list only looks short.
+  if (r.childElementCount < state.hits.length) return;
   const nearEnd = r.scrollTop + r.clientHeight >= r.scrollHeight - 120;
   if (!nearEnd || state.loadingMore || state.hits.length < state.limit || state.limit >= MAX_RESULTS) return;
   state.limit = Math.min(MAX_RESULTS, state.limit + PAGE);
@@ -485,7 +488,7 @@ async function start(): Promise<void> {
     state.settings = state.boot.settings;
     onIndexing(state.boot.indexing);
   } catch (e) {
-    state.error = errorMessage(e);
+    state.error = humane(e);
   }
   await fillFolderFilter();
   await refreshCount();
