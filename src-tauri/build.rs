@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "download_model",
     "model_problems",
     "about",
+    "preview_hit",
+    "indexed_folders",
 ];
 
 fn main() {

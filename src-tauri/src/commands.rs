@@ -5,6 +5,7 @@
 use crate::error::{coded, wire, CmdResult};
 use crate::indexer::IndexingState;
 use crate::models::RerankerModel;
+use crate::open_at::{self, Opened, Place};
 use crate::settings::Settings;
 use crate::state::{AppState, Boot, FailedFile, SearchArgs, StageMessage};
 use crumb_engine::search::SearchResults;
@@ -43,13 +44,28 @@ pub async fn search(
 }
 
 /// Opens a file the window was shown, by index id: never by a path the
-/// webview sends.
+/// webview sends. A PDF opens at the hit's page and text at its line where
+/// the default program takes one (see `open_at`); the answer says where.
 #[tauri::command]
-pub fn open_hit(app: AppHandle, state: State<'_, AppState>, file_id: i64) -> CmdResult<()> {
+pub fn open_hit(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    file_id: i64,
+    page: Option<u32>,
+    line: Option<u32>,
+) -> CmdResult<Opened> {
     let path = state.host.served_path(file_id)?;
-    app.opener()
-        .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| coded("open", format!("cannot open {}: {e}", path.display())))
+    open_at::open(&path, Place::of(page, line), |p| {
+        app.opener()
+            .open_path(p.to_string_lossy(), None::<&str>)
+            .map_err(|e| e.to_string())
+    })
+    .map_err(|e| {
+        coded(
+            "open",
+            format!("Crumb could not open {}: {e}", path.display()),
+        )
+    })
 }
 
 /// Shows a file the window was shown in the file manager, by index id.
@@ -183,4 +199,38 @@ pub fn about(app: AppHandle) -> About {
         test_bundle: crumb_engine::resources::test_bundle_note()
             .map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
     }
+}
+
+/// The section of a shown hit as text with the query's matches, for the
+/// preview pane. By index id, and only for files the window was shown.
+#[tauri::command]
+pub async fn preview_hit(
+    app: AppHandle,
+    file_id: i64,
+    passage_id: i64,
+    query: String,
+) -> CmdResult<crumb_engine::preview::Preview> {
+    blocking(app, move |s| {
+        s.host.served_path(file_id)?;
+        s.host
+            .engine()
+            .preview(file_id, passage_id, &query)
+            .map_err(crate::error::engine)
+    })
+    .await
+}
+
+/// Folders that hold indexed files (roots and their subfolders), for the
+/// folder filter.
+#[tauri::command]
+pub async fn indexed_folders(
+    app: AppHandle,
+) -> CmdResult<Vec<crumb_engine::folders::IndexedFolder>> {
+    blocking(app, |s| {
+        s.host
+            .engine()
+            .indexed_folders(400)
+            .map_err(crate::error::engine)
+    })
+    .await
 }

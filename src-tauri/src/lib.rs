@@ -12,6 +12,7 @@ mod host;
 mod indexer;
 mod loader;
 mod models;
+mod open_at;
 mod paths;
 mod settings;
 mod state;
@@ -74,6 +75,8 @@ pub fn run() {
             commands::download_model,
             commands::model_problems,
             commands::about,
+            commands::preview_hit,
+            commands::indexed_folders,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -9,7 +9,7 @@
 // -> dark mode screenshots -> the polling notice when folders are not watched.
 
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,6 +64,29 @@ async function shot(name) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Writes a small PDF, one page per list of lines, in the standard Helvetica font. */
+function writePdf(path, pages) {
+  const objs = [];
+  objs[1] = "<< /Type /Catalog /Pages 2 0 R >>";
+  objs[2] = `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(" ")}] /Count ${pages.length} >>`;
+  objs[3] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+  pages.forEach((lines, i) => {
+    const content = `BT /F1 12 Tf 72 720 Td 16 TL ${lines.map((l) => `(${l.replace(/[()\\]/g, "\\$&")}) '`).join(" ")} ET`;
+    objs[4 + 2 * i] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`;
+    objs[5 + 2 * i] = `<< /Length ${content.length} >>\nstream\n${content}\nendstream`;
+  });
+  let out = "%PDF-1.4\n";
+  const offsets = [];
+  for (let i = 1; i < objs.length; i++) {
+    offsets[i] = out.length;
+    out += `${i} 0 obj\n${objs[i]}\nendobj\n`;
+  }
+  const xref = out.length;
+  out += `xref\n0 ${objs.length}\n0000000000 65535 f \n` + offsets.slice(1).map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
+  out += `trailer\n<< /Size ${objs.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  writeFileSync(path, out, "latin1");
+}
+
 // ---- temp world ----------------------------------------------------------
 if (!existsSync(app)) throw new Error(`app binary not found: ${app} (build it first)`);
 const world = mkdtempSync(join(tmpdir(), "crumb-e2e-"));
@@ -72,9 +95,44 @@ const dataDir = join(world, "data");
 const docs = join(world, "docs");
 const bulk = join(world, "bulk");
 cpSync(join(here, "fixtures"), docs, { recursive: true });
+// Distinct modified dates, a day apart, for the sorting step.
+readdirSync(docs).forEach((name, i) => {
+  const t = new Date(Date.UTC(2021, 0, 1 + i));
+  utimesSync(join(docs, name), t, t);
+});
+// Both words of a phrase, apart: the phrase step must not find it.
+writeFileSync(join(docs, "wind-notes.txt"), "The wind was steady all night, and the sails held.\n");
 // Files the live-indexing step edits and deletes while the app runs.
 writeFileSync(join(docs, "live-edit.txt"), "Bird list: cobaltfinch seen at dawn.\n");
 writeFileSync(join(docs, "live-gone.txt"), "A vanishingquokka note, deleted by the test.\n");
+// A three-page PDF whose second page holds the word three times, and a long
+// note that holds it far down: what the preview and open-at-the-hit steps use.
+writePdf(join(docs, "deep-sea.pdf"), [
+  ["Field guide to the open ocean.", "Chapter one covers currents, tides and plankton blooms."],
+  ["Lanternfish live in the twilight zone.", "A lanternfish glows with photophores along its belly.", "Each night the lanternfish rises toward the surface."],
+  ["Chapter three covers whales and their songs.", "Humpbacks sing in long repeating phrases."],
+]);
+writeFileSync(
+  join(docs, "ocean-log.md"),
+  "# Ocean log\n\n" +
+    Array.from({ length: 140 }, (_, i) =>
+      i === 120 ? "Night dive: one lanternfish drifted past the torch beam, blinking.\n" : `Day ${i}: calm water, steady wind from the west, nothing unusual logged.\n`,
+    ).join(""),
+);
+// Opening a hit is recorded, not run (the app's CRUMB_OPEN_RECORD seam), and
+// the default handlers come from a private XDG world: Evince for PDFs, gedit
+// for text.
+const openLog = join(world, "opened.jsonl");
+const xdgConfig = join(world, "xdg-config");
+const xdgData = join(world, "xdg-data");
+mkdirSync(join(xdgData, "applications"), { recursive: true });
+mkdirSync(xdgConfig, { recursive: true });
+writeFileSync(join(xdgData, "applications/org.gnome.Evince.desktop"), "[Desktop Entry]\nType=Application\nName=Document Viewer\nExec=evince %U\n");
+writeFileSync(join(xdgData, "applications/org.gnome.gedit.desktop"), "[Desktop Entry]\nType=Application\nName=Text Editor\nExec=gedit %U\n");
+writeFileSync(
+  join(xdgConfig, "mimeapps.list"),
+  "[Default Applications]\napplication/pdf=org.gnome.Evince.desktop\ntext/markdown=org.gnome.gedit.desktop\ntext/plain=org.gnome.gedit.desktop\n",
+);
 // Two reranker folders so Settings has something to switch between: the tiny
 // real DeBERTa reranker from ../shared, loaded through the real code path. A
 // missing ../shared is a failure, not a reason to switch between placeholders.
@@ -104,6 +162,9 @@ const env = {
   CRUMB_CONFIG_DIR: configDir,
   CRUMB_DATA_DIR: dataDir,
   CRUMB_SUGGESTED_FOLDER: docs,
+  CRUMB_OPEN_RECORD: openLog,
+  XDG_CONFIG_HOME: xdgConfig,
+  XDG_DATA_HOME: xdgData,
   RUST_LOG: process.env.RUST_LOG ?? "info",
 };
 
@@ -130,6 +191,23 @@ async function withApp(extraEnv, f) {
     writeFileSync(log, Buffer.concat(chunks));
   }
 }
+
+/** Index of the row showing `name`, or -1. */
+const rowIndex = (wd, name) =>
+  wd.exec("return [...document.querySelectorAll('#results .result .name')].findIndex(n => n.textContent === arguments[0])", [name]);
+async function selectByName(wd, name) {
+  const i = await rowIndex(wd, name);
+  if (i < 0) throw new Error(`${name} is not among the results`);
+  await wd.clickCss(`#results .result[data-index='${i}']`);
+  await wd.until(`${name} selected`, () => wd.exec("return document.querySelector('#results .result.selected')?.dataset.index === arguments[0]", [String(i)]), 5000);
+}
+/** What the preview pane shows. */
+const previewState = (wd) =>
+  wd.exec(`const p = document.getElementById('preview');
+    const marks = [...p.querySelectorAll('.preview-text mark')];
+    return { name: p.querySelector('.preview-title .name')?.textContent ?? null, section: p.querySelector('.preview-title .loc')?.textContent ?? '',
+      marks: marks.map(m => m.textContent), current: marks.findIndex(m => m.classList.contains('current')),
+      count: document.getElementById('preview-count')?.textContent ?? '', text: p.querySelector('.preview-text')?.textContent ?? '' }`);
 
 const firstName = (wd) => wd.exec("const n = document.querySelector('#results .result .name'); return n ? n.textContent : null");
 const indexingIdle = (wd) =>
@@ -191,6 +269,18 @@ async function main() {
       await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
       await shot("03-results-light");
       await search(wd, "sourdough starter feeding");
+    });
+
+    await step("the window says meaning search is off, with one click to fix it", async () => {
+      const text = await wd.until("the meaning-search notice", () =>
+        wd.exec("const n = document.getElementById('meaning-notice'); return n.hidden ? null : n.textContent"), 10000);
+      if (!/Meaning search is off/.test(text)) throw new Error(`notice: ${text}`);
+      await shot("03c-meaning-off-light");
+      await wd.clickCss("#meaning-fix");
+      await wd.until("settings at the models", () =>
+        wd.exec("return document.getElementById('settings').dataset.loaded === 'true' && !!(document.getElementById('embedder') ?? document.getElementById('models'))"), 10000);
+      await shot("03d-meaning-fix-light");
+      await wd.clickCss("#settings-close");
     });
 
     await step("live indexing: new, edited and deleted files without a re-index", async () => {
@@ -324,6 +414,136 @@ async function main() {
       await wd.until("first row selected", async () => (await sel()) === "0", 5000);
     });
 
+    await step("the preview shows the hit's page with every match marked, and steps through them", async () => {
+      await search(wd, "lanternfish");
+      await selectByName(wd, "deep-sea.pdf");
+      // Keyboard only: Tab from the search box to the list, Space previews.
+      await wd.clickCss("#q");
+      await wd.type(await wd.find("#q"), "\uE004");
+      await wd.until("the list focused", () => wd.exec("return document.activeElement === document.getElementById('results')"), 5000);
+      await wd.keys(" ");
+      await wd.until("the preview", () => wd.exec("const p = document.getElementById('preview'); return !p.hidden && p.dataset.state === 'ready'"), 10000);
+      const p = await previewState(wd);
+      if (p.name !== "deep-sea.pdf" || p.section !== "page 2") throw new Error(`previewed ${p.name} ${p.section}`);
+      if (p.marks.length !== 3 || !p.marks.every((m) => /^lanternfish$/i.test(m))) throw new Error(`marks: ${p.marks}`);
+      if (!p.text.includes("photophores") || p.text.includes("Humpbacks")) throw new Error(`not just page 2: ${p.text}`);
+      if (p.count !== "match 1 of 3" || p.current !== 0) throw new Error(`current: ${p.count} ${p.current}`);
+      if (await wd.exec("return document.querySelectorAll('#preview script, #preview img, #preview b').length") !== 0) throw new Error("markup in the preview");
+      await wd.until("the settings toast gone", () => wd.exec("return document.getElementById('toast').hidden"), 5000);
+      await shot("12-preview-light");
+      await wd.keys("\uE033"); // F3: next match
+      await wd.until("match 2", async () => (await previewState(wd)).current === 1, 5000);
+      await wd.keys("\uE033\uE033");
+      await wd.until("wrapped to match 1", async () => (await previewState(wd)).current === 0, 5000);
+      await wd.keys("\uE033", ["\uE008"]); // Shift+F3: previous, wrapping to the last
+      await wd.until("match 3", async () => (await previewState(wd)).count === "match 3 of 3", 5000);
+      await shot("12b-preview-next-match-light");
+      // The preview follows the selection.
+      await wd.keys(await rowIndex(wd, "ocean-log.md") > await rowIndex(wd, "deep-sea.pdf") ? "\uE015" : "\uE013");
+      await wd.until("the other file previewed", async () => {
+        const q = await previewState(wd);
+        return q.name === "ocean-log.md" && q.marks.length >= 1;
+      }, 10000);
+    });
+
+    await step("Enter opens a PDF at the hit's page and text at its line (command recorded)", async () => {
+      const recorded = () => (existsSync(openLog) ? readFileSync(openLog, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+      const before = recorded().length;
+      // ocean-log.md is selected: gedit is asked for the hit's line.
+      const line = Number((await wd.exec("return document.querySelector('#results .result.selected .loc')?.textContent ?? ''")).match(/line (\d+)/)?.[1]);
+      if (!(line > 1)) throw new Error(`the note's hit has no line past the first: ${line}`);
+      await wd.keys("\uE007"); // Enter
+      await wd.until("the editor command", () => recorded().length > before, 5000);
+      const md = recorded().at(-1);
+      if (md.program !== "gedit" || md.args[0] !== `+${line}` || !md.args[1].endsWith("/ocean-log.md")) throw new Error(`command: ${JSON.stringify(md)}`);
+      await selectByName(wd, "deep-sea.pdf");
+      await wd.keys("\uE007");
+      await wd.until("the viewer command", () => recorded().length > before + 1, 5000);
+      const pdf = recorded().at(-1);
+      if (pdf.program !== "evince" || pdf.args[0] !== "--page-index=2" || !pdf.args[1].endsWith("/deep-sea.pdf")) throw new Error(`command: ${JSON.stringify(pdf)}`);
+      const said = await wd.until("the window says where", () => wd.exec("const t = document.getElementById('toast'); return t.hidden ? null : t.textContent"), 5000);
+      if (!said.includes("page 2")) throw new Error(`toast: ${said}`);
+      console.log(`     ran: ${pdf.program} ${pdf.args.join(" ")}`);
+      await shot("13-open-at-page-light");
+      await wd.keys("\uE00C"); // Esc closes the preview first
+      await wd.until("preview closed, query kept", () => wd.exec("return document.getElementById('preview').hidden && document.getElementById('q').value === 'lanternfish'"), 5000);
+      await search(wd, "payload");
+    });
+
+    await step("sort by relevance, date or name", async () => {
+      await search(wd, "water");
+      await wd.until("several results", () => wd.exec("return document.querySelectorAll('#results .result').length >= 3"));
+      const names = () => wd.exec("return [...document.querySelectorAll('#results .result .name')].map(n => n.textContent)");
+      const relevance = await names();
+      await wd.clickCss("#f-sort option[value='name']");
+      await wd.until("sorted by name", () => wd.exec("return document.body.dataset.sort === 'name'"), 5000);
+      const byName = await names();
+      const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+      if (JSON.stringify(byName) !== JSON.stringify([...relevance].sort(collator.compare))) throw new Error(`by name: ${byName}`);
+      await shot("14-sorted-by-name-light");
+      await wd.clickCss("#f-sort option[value='date']");
+      await wd.until("sorted by date", () => wd.exec("return document.body.dataset.sort === 'date'"), 5000);
+      const byDate = await names();
+      const mtimes = byDate.map((n) => Math.floor(statSync(join(docs, n)).mtimeMs / 1000));
+      if (!mtimes.every((t, i) => i === 0 || mtimes[i - 1] >= t)) throw new Error(`by date: ${byDate} ${mtimes}`);
+      if ([...byDate].sort().join() !== [...relevance].sort().join()) throw new Error("sorting changed which files are listed");
+      await wd.clickCss("#f-sort option[value='relevance']");
+      await wd.until("back to relevance", async () => JSON.stringify(await names()) === JSON.stringify(relevance), 5000);
+    });
+
+    await step("an honest count, and more results at the end of the list", async () => {
+      // Every bulk note holds "river": far more files than one page.
+      await search(wd, "river");
+      const rows = () => wd.exec("return document.querySelectorAll('#results .result').length");
+      await wd.until("a full first page", async () => (await rows()) === 50, 10000);
+      const count = await wd.text(await wd.find("#result-count"));
+      if (count !== "50+ results") throw new Error(`count: ${count}`);
+      const last = await wd.exec("return document.querySelectorAll('#results .result')[49].dataset.fileId");
+      // Down to the last row, as a keyboard user would: the list asks for more.
+      await wd.keys("\uE015".repeat(50));
+      await wd.until("the next page", async () => (await rows()) === 100, 30000);
+      await wd.until("the count", async () => (await wd.text(await wd.find("#result-count"))) === "100+ results", 10000);
+      const sel = await wd.exec("return document.querySelector('#results .result.selected')?.dataset.fileId");
+      if (sel !== last) throw new Error(`the selection moved from file ${last} to ${sel} when more results came`);
+    });
+
+    await step("a quoted phrase: every hit contains it", async () => {
+      await search(wd, "steady wind");
+      const loose = await namesFor(wd, "steady wind");
+      if (!loose.includes("wind-notes.txt")) throw new Error(`the words alone should find wind-notes.txt: ${loose}`);
+      await search(wd, '"steady wind"');
+      const hits = await wd.exec("return [...document.querySelectorAll('#results .result')].map(r => ({ name: r.querySelector('.name').textContent, snippet: r.querySelector('.snippet').textContent }))");
+      if (hits.length === 0) throw new Error("no hits for the phrase");
+      for (const h of hits) {
+        const text = readFileSync(join(docs, h.name), "latin1").replace(/\s+/g, " ").toLowerCase();
+        if (!text.includes("steady wind")) throw new Error(`${h.name} does not contain the phrase`);
+      }
+      if (hits.some((h) => h.name === "wind-notes.txt")) throw new Error("wind-notes.txt has the words but not the phrase");
+      await shot("15-phrase-light");
+    });
+
+    await step("a narrow window (560 px): names whole, the why panel over the list", async () => {
+      const rect = await wd.call("GET", "/window/rect");
+      await wd.call("POST", "/window/rect", { width: 560, height: 640 });
+      try {
+        await wd.until("the window narrowed", () => wd.exec("return window.innerWidth <= 580"), 5000);
+        await search(wd, "water");
+        await wd.keys("i", ["\uE009"]); // Ctrl+I
+        await wd.until("the why panel", () => wd.exec("return !document.getElementById('why').hidden"), 5000);
+        const layout = await wd.exec(`const why = document.getElementById('why'), list = document.getElementById('results');
+          const names = [...list.querySelectorAll('.result .name')];
+          return { position: getComputedStyle(why).position, list: list.getBoundingClientRect().width, width: window.innerWidth,
+                   cut: names.filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent) }`);
+        if (layout.position !== "absolute") throw new Error(`the why panel is not an overlay: ${layout.position}`);
+        if (layout.list < layout.width * 0.9) throw new Error(`the list keeps only ${layout.list} of ${layout.width} px`);
+        if (layout.cut.length > 0) throw new Error(`names cut: ${layout.cut}`);
+        await shot("16-narrow-light");
+        await wd.keys("i", ["\uE009"]);
+      } finally {
+        await wd.call("POST", "/window/rect", { width: rect.width, height: rect.height });
+      }
+    });
+
     await step("F1 shows the query language, Esc hides it", async () => {
       await wd.type(await wd.find("#q"), "\uE031");
       await wd.until("help shown", () =>
@@ -373,6 +593,15 @@ async function main() {
       await wd.clickCss("#settings-btn");
       await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
       await shot("10-settings-dark");
+      await wd.clickCss("#settings-close");
+      await wd.keys("i", ["\uE009"]); // Ctrl+I: the why panel makes way for the preview
+      await search(wd, "lanternfish");
+      await selectByName(wd, "deep-sea.pdf");
+      await wd.clickCss("#q");
+      await wd.type(await wd.find("#q"), "\uE004");
+      await wd.keys(" ");
+      await wd.until("the preview", () => wd.exec("const p = document.getElementById('preview'); return !p.hidden && p.dataset.state === 'ready'"), 10000);
+      await shot("12-preview-dark");
       if (!dark) console.log("     note: prefers-color-scheme stayed light under GTK_THEME=Adwaita:dark");
     });
   });

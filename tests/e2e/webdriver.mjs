@@ -76,6 +76,18 @@ export class WebDriver {
     return this.call("GET", `/element/${el}/text`);
   }
 
+  /**
+   * Presses keys in the focused element, as a person would (WebDriver
+   * actions): `mods` (say "\uE008" for Shift) are held while `keys` are
+   * pressed one after the other.
+   */
+  keys(keys, mods = []) {
+    const down = (value) => ({ type: "keyDown", value });
+    const up = (value) => ({ type: "keyUp", value });
+    const actions = [...mods.map(down), ...[...keys].flatMap((k) => [down(k), up(k)]), ...mods.map(up)];
+    return this.call("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+  }
+
   /** Runs a script in the page. Used for reading state, never for acting. */
   exec(script, args = []) {
     return this.call("POST", "/execute/sync", { script, args });

@@ -31,8 +31,12 @@ pub(crate) fn all_text(doc: &ExtractedDoc) -> String {
         .join("\n")
 }
 
+/// Each block's label (a slide, a sheet and its cells, an attachment).
 fn labels(doc: &ExtractedDoc) -> Vec<String> {
-    doc.blocks.iter().map(|b| b.location.display()).collect()
+    doc.blocks
+        .iter()
+        .map(|b| b.location.label.clone().unwrap_or_default())
+        .collect()
 }
 
 #[test]
@@ -54,7 +58,9 @@ fn docx_gives_body_headers_footnotes_and_title() {
 #[test]
 fn pptx_gives_one_block_per_slide_in_presentation_order_with_notes() {
     let doc = extract(&fixture("deck.pptx"), "deck.pptx").expect("pptx");
-    assert_eq!(labels(&doc), ["Slide 1, page 1", "Slide 2, page 2"]);
+    // A slide is a slide, not a page.
+    assert_eq!(labels(&doc), ["Slide 1", "Slide 2"]);
+    assert!(doc.blocks.iter().all(|b| b.location.page.is_none()));
     assert!(doc.blocks[0].text.starts_with("Opening slide"));
     assert!(doc.blocks[0].text.contains("Speaker reminder"));
     assert_eq!(doc.blocks[1].text, "Second in order");
@@ -66,7 +72,8 @@ fn odt_and_odp_give_text_slides_and_title() {
     assert_eq!(odt.title.as_deref(), Some("Board minutes"));
     assert_eq!(odt.blocks[0].text, "Minutes\nAlpha beta\ngamma");
     let odp = extract(&fixture("talk.odp"), "talk.odp").expect("odp");
-    assert_eq!(labels(&odp), ["Slide 1, page 1", "Slide 2, page 2"]);
+    assert_eq!(labels(&odp), ["Slide 1", "Slide 2"]);
+    assert_eq!(odt.blocks[0].location.line, Some(1));
 }
 
 #[test]
@@ -95,7 +102,8 @@ fn eml_gives_headers_body_and_attachment_text() {
         body.contains("From: Ann <ann@example.com>") && body.contains("Please find the invoice"),
         "{body}"
     );
-    assert_eq!(labels(&doc)[1], "Attachment notes.txt");
+    assert_eq!(labels(&doc), ["Message", "Attachment notes.txt"]);
+    assert!(doc.blocks.iter().all(|b| b.location.line == Some(1)));
     assert!(doc.blocks[1].text.contains("Payment due"));
 }
 
@@ -123,12 +131,15 @@ fn outlook_msg_gives_subject_sender_and_body() {
 }
 
 #[test]
-fn spreadsheets_give_one_block_per_sheet() {
+fn spreadsheets_give_blocks_that_name_their_sheet_and_cells() {
     let Some(xlsx) = shared_file("corpus/files/poi/spreadsheet/WithChart.xlsx") else {
         return;
     };
     let doc = extract_file(&xlsx).expect("xlsx");
-    assert_eq!(labels(&doc), ["Sheet Sheet1", "Charts"]);
+    // Each block names its sheet and the cells it holds.
+    let l = labels(&doc);
+    assert!(l[0].starts_with("Sheet Sheet1, A1:B"), "{l:?}");
+    assert_eq!(l.last().map(String::as_str), Some("Charts"));
     assert!(doc.blocks[0].text.starts_with("1\t10\n2\t12"));
     let Some(xls) = shared_file("corpus/files/poi/spreadsheet/StringContinueRecords.xls") else {
         return;
@@ -139,7 +150,9 @@ fn spreadsheets_give_one_block_per_sheet() {
         return;
     };
     let doc = extract_file(&ods).expect("ods");
-    assert_eq!(labels(&doc), ["Sheet Sheet1", "Sheet Sheet2"]);
+    let l = labels(&doc);
+    assert!(l.iter().any(|l| l.starts_with("Sheet Sheet1, ")), "{l:?}");
+    assert!(l.iter().any(|l| l.starts_with("Sheet Sheet2, ")), "{l:?}");
 }
 
 #[test]

@@ -168,7 +168,7 @@ fn xls_whose_workbook_stream_is_named_in_capitals_is_read() {
     let doc = extract_corpus("poi/spreadsheet/NoGutsRecords.xls").expect("xls");
     assert_eq!(
         where_is(&doc, "Expiring contracts").as_deref(),
-        Some("Sheet Sheet1")
+        Some("Sheet Sheet1, B1:Q18")
     );
 }
 

@@ -13,6 +13,7 @@ mod extract_support;
 mod fetch;
 mod hybrid;
 mod indexing;
+mod locations;
 mod models;
 mod ocr;
 mod passages;

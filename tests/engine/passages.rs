@@ -96,3 +96,43 @@ fn ids_of_another_index_or_of_files_no_longer_indexed_are_refused() {
     let err = b.read_passage(&id_b, ReadRange::default()).unwrap_err();
     assert!(err.to_string().contains("no indexed passage"), "{err}");
 }
+
+#[test]
+fn a_preview_shows_the_hits_passage_with_every_match_marked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    let text = (0..120)
+        .map(|i| {
+            if i % 40 == 7 {
+                format!("Line {i}: the lighthouse keeper logged a squall.\n")
+            } else {
+                format!("Line {i}: calm seas and nothing to report today.\n")
+            }
+        })
+        .collect::<String>();
+    write(&docs, "log.txt", text);
+    let data = tmp.path().join("data");
+    let e = engine(&data);
+    index(&e, &docs);
+    let hits = e
+        .search(&SearchRequest::new("squall").with_rerank(false))
+        .unwrap();
+    let hit = &hits[0];
+    let p = e.preview(hit.file_id, hit.passage_id, "squall").unwrap();
+    assert!(
+        p.text.contains("lighthouse keeper logged a squall"),
+        "{}",
+        p.text
+    );
+    assert!(!p.highlights.is_empty());
+    for &(s, e) in &p.highlights {
+        assert_eq!(p.text[s..e].to_lowercase(), "squall");
+    }
+    // The hit's own match is at or after where its passage starts.
+    assert!(p.highlights.iter().any(|&(s, _)| s >= p.hit_start));
+    assert!(p.section.starts_with("from line "), "{}", p.section);
+    // Another file's id with this passage is refused, not previewed.
+    assert!(e
+        .preview(hit.file_id + 1000, hit.passage_id, "squall")
+        .is_err());
+}

@@ -22,6 +22,34 @@ export interface Location {
   label?: string | null;
 }
 
+/** A folder holding indexed files, for the folder filter. */
+export interface IndexedFolder {
+  path: string;
+  files: number;
+}
+
+/** What opening a hit did: where the program was asked to open it, or why at the start. */
+export interface Opened {
+  at: string | null;
+  note: string | null;
+}
+
+/** A hit's section as text, for the preview pane (byte ranges, as snippets). */
+export interface Preview {
+  file_id: number;
+  path: string;
+  kind: string;
+  /** "page 3", "Slide 2", "Sheet Budget", "from line 40", or "". */
+  section: string;
+  location: Location;
+  text: string;
+  highlights: Range[];
+  /** Byte offset in `text` where the hit's passage starts. */
+  hit_start: number;
+  more_before: boolean;
+  more_after: boolean;
+}
+
 /** One search result: a file and its best passage. */
 export interface Hit {
   file_id: number;
@@ -192,7 +220,8 @@ export const api = {
     stages.onmessage = (m) => onStage(m.stage, m.hits);
     return invoke<SearchAnswer>("search", { args, seq, stages });
   },
-  openHit: (fileId: number) => invoke<void>("open_hit", { fileId }),
+  openHit: (fileId: number, location: Location) =>
+    invoke<Opened>("open_hit", { fileId, page: location.page ?? null, line: location.line ?? null }),
   revealHit: (fileId: number) => invoke<void>("reveal_hit", { fileId }),
   status: () => invoke<Status>("status"),
   failedFiles: () => invoke<FailedFile[]>("failed_files"),
@@ -208,6 +237,9 @@ export const api = {
   downloadModel: (id: string) => invoke<void>("download_model", { id }),
   modelProblems: () => invoke<string[]>("model_problems"),
   about: () => invoke<About>("about"),
+  preview: (fileId: number, passageId: number, query: string) =>
+    invoke<Preview>("preview_hit", { fileId, passageId, query }),
+  indexedFolders: () => invoke<IndexedFolder[]>("indexed_folders"),
 };
 
 export const events = {

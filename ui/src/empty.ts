@@ -11,6 +11,8 @@ export interface EmptyContext {
   firstRun: boolean;
   suggestedFolder: string | null;
   error: string | null;
+  /** Meaning search runs (an embedder is loaded): only then is it promised. */
+  meaning: boolean;
 }
 
 export interface EmptyActions {
@@ -46,7 +48,13 @@ export function renderEmpty(el: HTMLElement, c: EmptyContext, a: EmptyActions): 
         "div",
         {},
         h("h2", {}, "Welcome to Crumb"),
-        h("p", {}, "Crumb searches your documents by words and by meaning, entirely on this computer."),
+        h(
+          "p",
+          {},
+          c.meaning
+            ? "Crumb searches your documents by words and by meaning, entirely on this computer."
+            : "Crumb searches your documents by their words, entirely on this computer. Meaning search can be turned on in Settings.",
+        ),
         c.suggestedFolder ? h("p", {}, "Start with ", h("b", {}, c.suggestedFolder), "?") : null,
         h(
           "div",
@@ -89,7 +97,7 @@ export function renderEmpty(el: HTMLElement, c: EmptyContext, a: EmptyActions): 
       body = h(
         "div",
         {},
-        h("p", {}, `Search ${c.filesIndexed.toLocaleString()} indexed files by words or meaning.`),
+        h("p", {}, `Search ${c.filesIndexed.toLocaleString()} indexed files by ${c.meaning ? "words or meaning" : "their words"}.`),
       );
       break;
   }

@@ -2,14 +2,18 @@
 // indexing status and settings.
 
 import "./style.css";
-import { api, errorMessage, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings } from "./api";
+import { api, events, type Boot, type Hit, type IndexingState, type SearchArgs, type Settings, type Status } from "./api";
 import { byId } from "./dom";
+import { fileName, folderOf } from "./format";
 import { renderEmpty } from "./empty";
 import { IndexingStrip } from "./indexing";
+import { humane, Notices } from "./notice";
+import { PreviewPane } from "./preview";
 import { followSelection } from "./ranking";
 import { renderResults, renderWhy } from "./results";
 import { SearchController, type Phase } from "./search";
 import { SettingsPanel } from "./settings";
+import { countLabel, sortHits, type SortKey } from "./sort";
 import { keystroke, painted } from "./timings";
 
 const KINDS: [string, string][] = [
@@ -34,7 +38,15 @@ const el = {
   pause: byId<HTMLButtonElement>("pause-btn"),
   weak: byId("weak-notice"),
   help: byId("help"),
+  preview: byId("preview"),
+  sort: byId<HTMLSelectElement>("f-sort"),
+  meaning: byId("meaning-notice"),
 };
+
+/** Files fetched per page of results; scrolling to the end fetches more. */
+const PAGE = 50;
+/** The most the shell returns for one query. */
+const MAX_RESULTS = 200;
 
 function toggleHelp(force?: boolean): void {
   el.help.hidden = !(force ?? el.help.hidden);
@@ -43,7 +55,15 @@ function toggleHelp(force?: boolean): void {
 const state = {
   boot: null as Boot | null,
   settings: null as Settings | null,
+  /** The hits as shown (sorted as chosen). */
   hits: [] as Hit[],
+  /** The same hits in the engine's order. */
+  ranked: [] as Hit[],
+  sort: "relevance" as SortKey,
+  /** Files asked for: grows by a page when the list is scrolled to its end. */
+  limit: PAGE,
+  /** A longer list is being fetched for the same query: keep the scroll. */
+  loadingMore: false,
   selected: -1,
   reranked: false,
   /** The engine found no strong match: the hits are the closest there are. */
@@ -54,8 +74,12 @@ const state = {
   query: "",
   error: null as string | null,
   filesIndexed: 0,
+  /** An embedder is loaded, so hits are found by meaning too. */
+  meaning: false,
   indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0 } as IndexingState,
 };
+
+const notices = new Notices(byId("notices"));
 
 let toastTimer: ReturnType<typeof setTimeout> | null = null;
 function toast(msg: string): void {
@@ -74,7 +98,7 @@ function searchArgs(): SearchArgs {
   const s = state.settings;
   return {
     query: el.q.value,
-    limit: 50,
+    limit: state.limit,
     mode: "hybrid",
     rerank: s?.rerank_enabled ?? true,
     kinds: el.kind.value ? [el.kind.value] : [],
@@ -94,7 +118,7 @@ const callbacks = {
 };
 
 function paint(): void {
-  renderResults(el.results, state.hits, state.selected, state.boot?.home ?? null, callbacks);
+  renderResults(el.results, state.hits, state.selected, state.boot?.home ?? null, callbacks, !state.loadingMore);
   el.results.dataset.reranked = String(state.reranked);
   // Weak results stay visible, but under a line that says what they are.
   const weak = state.weak && state.hits.length > 0;
@@ -107,7 +131,7 @@ function paint(): void {
   } else {
     el.weak.replaceChildren();
   }
-  el.count.textContent = state.hits.length > 0 ? `${state.hits.length} result${state.hits.length === 1 ? "" : "s"}` : "";
+  el.count.textContent = countLabel(state.hits.length, state.limit);
   if (state.hits.length > 0) {
     el.empty.replaceChildren();
     el.empty.dataset.state = "results";
@@ -123,6 +147,7 @@ function paint(): void {
         firstRun: state.boot?.first_run ?? false,
         suggestedFolder: state.boot?.suggested_folder ?? null,
         error: state.error,
+        meaning: state.meaning,
       },
       {
         indexSuggested: () => void indexSuggested(),
@@ -143,10 +168,13 @@ function select(i: number): void {
   state.userMoved = true;
   state.selected = Math.max(0, Math.min(i, state.hits.length - 1));
   paint();
+  preview.follow(state.hits[state.selected] ?? null, state.query);
 }
 
 function toggleWhy(force?: boolean): void {
   state.whyOpen = force ?? !state.whyOpen;
+  // The why panel and the preview share the side of the window.
+  if (state.whyOpen && preview.open) preview.toggle(null, "", false);
   paint();
 }
 
@@ -155,9 +183,16 @@ async function openHit(i: number, reveal: boolean): Promise<void> {
   if (!hit) return;
   try {
     // Only the index id crosses to the shell; it looks the path up itself.
-    await (reveal ? api.revealHit(hit.file_id) : api.openHit(hit.file_id));
+    if (reveal) {
+      await api.revealHit(hit.file_id);
+    } else {
+      const opened = await api.openHit(hit.file_id, hit.location);
+      // Say so when the program could not be asked for the hit's page or line.
+      if (opened.note) notices.show(opened.note);
+      else if (opened.at) toast(`Opened ${fileName(hit.path)} at ${opened.at}`);
+    }
   } catch (e) {
-    toast(errorMessage(e));
+    notices.error(e);
   }
 }
 
@@ -166,8 +201,10 @@ const view = {
     if (query !== state.query) state.userMoved = false;
     // Until the user picks a row, the selection stays on the best result,
     // so the reranker's top pick is what Enter opens.
-    state.selected = state.userMoved ? followSelection(state.hits, hits, state.selected) : hits.length > 0 ? 0 : -1;
-    state.hits = hits;
+    const sorted = sortHits(hits, state.sort);
+    state.selected = state.userMoved ? followSelection(state.hits, sorted, state.selected) : sorted.length > 0 ? 0 : -1;
+    state.ranked = hits;
+    state.hits = sorted;
     state.reranked = reranked;
     state.weak = weak;
     state.query = query;
@@ -175,18 +212,68 @@ const view = {
     paint();
     document.body.dataset.query = query;
     painted(query, reranked);
+    // After the paint, and only when open: the preview waits for the
+    // selection to settle, so typing never waits on it.
+    preview.follow(state.hits[state.selected] ?? null, query);
   },
   phase(p: Phase, detail?: unknown) {
     el.rerank.hidden = p !== "reranking";
     document.body.dataset.phase = p;
+    // The longer list is in (or failed): later paints may scroll again.
+    if (p === "done" || p === "error") state.loadingMore = false;
     if (p === "error") {
       state.hits = [];
       state.query = el.q.value;
-      state.error = errorMessage(detail);
+      state.error = humane(detail);
       paint();
     }
   },
 };
+
+const preview = new PreviewPane(el.preview, (hit, query) => api.preview(hit.file_id, hit.passage_id, query), (e) => notices.error(e));
+
+function togglePreview(force?: boolean): void {
+  preview.toggle(state.hits[state.selected] ?? null, state.query, force);
+  if (preview.open && state.whyOpen) {
+    state.whyOpen = false;
+    paint();
+  }
+}
+
+/** A new query or filter starts again from the first page. */
+function firstPage(): void {
+  state.limit = PAGE;
+  state.loadingMore = false;
+}
+
+/** Near the end of the list, a full page means there may be more: fetch them. */
+function maybeMore(): void {
+  const r = el.results;
+  // Rows past the first screenful are built a frame later; until they are,
+  // the list only looks short.
+  if (r.childElementCount < state.hits.length) return;
+  const nearEnd = r.scrollTop + r.clientHeight >= r.scrollHeight - 120;
+  if (!nearEnd || state.loadingMore || state.hits.length < state.limit || state.limit >= MAX_RESULTS) return;
+  state.limit = Math.min(MAX_RESULTS, state.limit + PAGE);
+  state.loadingMore = true;
+  void controller.now(searchArgs());
+}
+
+function resort(key: SortKey): void {
+  const keep = state.hits[state.selected]?.file_id;
+  state.sort = key;
+  state.hits = sortHits(state.ranked, key);
+  const i = state.hits.findIndex((h) => h.file_id === keep);
+  state.selected = i >= 0 ? i : state.hits.length > 0 ? 0 : -1;
+  document.body.dataset.sort = key;
+  paint();
+}
+
+/** Whether a key press is meant for a text field rather than the window. */
+function typingInField(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+}
 
 const controller = new SearchController((args, seq, onStage) => api.search(args, seq, onStage), view);
 
@@ -194,15 +281,78 @@ const settings = new SettingsPanel(byId("settings"), {
   toast,
   saved: (s) => {
     state.settings = s;
-    fillFolderFilter();
+    void fillFolderFilter();
     paint();
   },
 });
 
-function fillFolderFilter(): void {
+/**
+ * The folder filter lists what is indexed: each root and the subfolders
+ * that hold files, indented under it. Until the index answers, the roots.
+ */
+async function fillFolderFilter(): Promise<void> {
   const current = el.folder.value;
-  el.folder.replaceChildren(new Option("All folders", ""));
-  for (const f of state.settings?.folders ?? []) el.folder.appendChild(new Option(f, f, false, f === current));
+  const roots = state.settings?.folders ?? [];
+  let folders = roots.map((path) => ({ path, files: 0 }));
+  try {
+    const indexed = await api.indexedFolders();
+    if (indexed.length > 0) folders = indexed;
+  } catch {
+    // The roots alone still filter.
+  }
+  const home = state.boot?.home ?? null;
+  const options = [new Option("All folders", "")];
+  for (const f of folders) {
+    const root = roots.filter((r) => f.path === r || f.path.startsWith(r + "/")).sort((a, b) => b.length - a.length)[0];
+    const depth = root ? f.path.slice(root.length).split("/").filter(Boolean).length : 0;
+    const name = depth === 0 ? folderOf(f.path + "/x", home) : fileName(f.path);
+    const label = `${"\u2003".repeat(depth)}${name}${f.files > 0 ? ` (${f.files})` : ""}`;
+    options.push(new Option(label, f.path, false, f.path === current));
+  }
+  el.folder.replaceChildren(...options);
+}
+
+/** The type filter offers the kinds that are indexed (and the one chosen). */
+function fillKindFilter(status: Status): void {
+  const current = el.kind.value;
+  const options = [new Option("All types", "")];
+  for (const [v, label] of KINDS) {
+    const n = status.by_type[v]?.indexed ?? 0;
+    if (n > 0 || v === current) options.push(new Option(`${label} (${n})`, v, false, v === current));
+  }
+  el.kind.replaceChildren(...options);
+}
+
+/**
+ * Says when meaning search is off, or still catching up, with one click to
+ * the model settings that fix it.
+ */
+function showMeaning(status: Status): void {
+  const embedder = status.models.find((m) => m.role === "embedder");
+  state.meaning = !!embedder;
+  const ready = status.passages > 0 ? Math.min(1, status.vectors / status.passages) : 1;
+  let text: string | null = null;
+  if (!embedder) text = "Meaning search is off: results match your words only.";
+  else if (ready < 0.995) text = `Meaning search: ${Math.floor(ready * 100)}% of passages ready; the rest match by words until then.`;
+  el.meaning.hidden = text === null;
+  el.meaning.dataset.state = !embedder ? "off" : text ? "embedding" : "on";
+  if (!text) {
+    el.meaning.replaceChildren();
+    return;
+  }
+  const fix = document.createElement("button");
+  fix.type = "button";
+  fix.className = "link-btn";
+  fix.id = "meaning-fix";
+  fix.textContent = embedder ? "Model settings" : "Turn on meaning search";
+  fix.addEventListener("click", () => void openModelSettings());
+  el.meaning.replaceChildren(text + " ", fix);
+}
+
+/** Opens Settings at its models. */
+async function openModelSettings(): Promise<void> {
+  await settings.open();
+  (document.getElementById("embedder") ?? document.getElementById("models"))?.scrollIntoView({ block: "start" });
 }
 
 async function indexSuggested(): Promise<void> {
@@ -211,16 +361,19 @@ async function indexSuggested(): Promise<void> {
   try {
     state.settings = await api.saveSettings({ ...state.settings, folders: [...state.settings.folders, folder] });
     if (state.boot) state.boot.first_run = false;
-    fillFolderFilter();
+    void fillFolderFilter();
     paint();
   } catch (e) {
-    toast(errorMessage(e));
+    notices.error(e);
   }
 }
 
 async function refreshCount(): Promise<void> {
   try {
-    state.filesIndexed = (await api.status()).files_indexed;
+    const status = await api.status();
+    state.filesIndexed = status.files_indexed;
+    fillKindFilter(status);
+    showMeaning(status);
   } catch {
     // The status is decoration here; search still works without it.
   }
@@ -241,6 +394,7 @@ function onIndexing(s: IndexingState): void {
   // Searchable while indexing: refresh the count (and the open query) as
   // batches land, when the run ends, and when a live update changed files.
   if (s.step?.step === "committing" || (prev.running && !s.running) || s.updates !== prev.updates) {
+    if (!s.running) void fillFolderFilter();
     void refreshCount().then(() => {
       if (el.q.value.trim()) void controller.now(searchArgs());
       else paint();
@@ -251,14 +405,21 @@ function onIndexing(s: IndexingState): void {
 
 el.q.addEventListener("input", () => {
   keystroke();
+  firstPage();
   controller.schedule(searchArgs);
 });
-for (const f of [el.kind, el.folder, el.date]) f.addEventListener("change", () => void controller.now(searchArgs()));
+for (const f of [el.kind, el.folder, el.date])
+  f.addEventListener("change", () => {
+    firstPage();
+    void controller.now(searchArgs());
+  });
+el.sort.addEventListener("change", () => resort(el.sort.value as SortKey));
+el.results.addEventListener("scroll", maybeMore, { passive: true });
 byId("settings-btn").addEventListener("click", () => void settings.open());
 byId("help-btn").addEventListener("click", () => toggleHelp());
 el.pause.addEventListener("click", () => {
   const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.resumeIndexing();
-  p.catch((e) => toast(errorMessage(e)));
+  p.catch((e) => notices.error(e));
 });
 
 document.addEventListener("keydown", (e) => {
@@ -273,6 +434,22 @@ document.addEventListener("keydown", (e) => {
   } else if (e.key === "Escape" && !el.help.hidden) {
     e.preventDefault();
     toggleHelp(false);
+  } else if (e.key === "Escape" && preview.open) {
+    e.preventDefault();
+    togglePreview(false);
+  } else if (e.key === "Tab" && !e.shiftKey && e.target === el.q && state.hits.length > 0) {
+    // From the search box straight to the list, where Space previews.
+    e.preventDefault();
+    el.results.focus();
+  } else if (e.key === " " && !typingInField(e) && state.selected >= 0) {
+    e.preventDefault();
+    togglePreview();
+  } else if (e.key === "F3") {
+    e.preventDefault();
+    preview.step(e.shiftKey ? -1 : 1);
+  } else if (!typingInField(e) && !mod && !e.altKey && e.key.length === 1) {
+    // Typing in the list goes on in the search box.
+    el.q.focus();
   } else if (e.key === "ArrowDown") {
     e.preventDefault();
     select(state.selected + 1);
@@ -311,9 +488,9 @@ async function start(): Promise<void> {
     state.settings = state.boot.settings;
     onIndexing(state.boot.indexing);
   } catch (e) {
-    state.error = errorMessage(e);
+    state.error = humane(e);
   }
-  fillFolderFilter();
+  await fillFolderFilter();
   await refreshCount();
   paint();
   el.q.focus();

@@ -72,14 +72,23 @@ export const FIRST_ROWS = 16;
 
 const pending = new WeakMap<HTMLElement, number>();
 
-export function renderResults(list: HTMLElement, hits: Hit[], selected: number, home: string | null, cb: ResultCallbacks): void {
+/**
+ * Paints the list. `reveal` scrolls the selected row into view; it is off
+ * while more results load for the same query, so the list stays where the
+ * person scrolled it.
+ */
+export function renderResults(list: HTMLElement, hits: Hit[], selected: number, home: string | null, cb: ResultCallbacks, reveal = true): void {
   const frame = pending.get(list);
   if (frame !== undefined) cancelAnimationFrame(frame);
   pending.delete(list);
-  const first = Math.max(FIRST_ROWS, selected + 1);
+  // A longer list for the same query is painted whole, at the same scroll
+  // position: rows the person scrolled past must not collapse under them.
+  const top = list.scrollTop;
+  const first = reveal ? Math.max(FIRST_ROWS, selected + 1) : hits.length;
   const row = (hit: Hit, i: number) => resultRow(hit, i, i === selected, home, cb);
   setChildren(list, ...hits.slice(0, first).map(row));
-  list.querySelector(".result.selected")?.scrollIntoView({ block: "nearest" });
+  if (reveal) list.querySelector(".result.selected")?.scrollIntoView({ block: "nearest" });
+  else list.scrollTop = top;
   if (hits.length > first) {
     pending.set(
       list,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fileName, folderOf, kindBadge, locationLabel, modifiedLabel, rankLabel, scoreLabel } from "../src/format";
 import { acceleratorFromEvent } from "../src/settings";
-import { emptyKind } from "../src/empty";
+import { emptyKind, renderEmpty } from "../src/empty";
 import { describeStep } from "../src/indexing";
 
 describe("format", () => {
@@ -45,7 +45,17 @@ describe("acceleratorFromEvent", () => {
 });
 
 describe("empty states", () => {
-  const base = { query: "", filtered: false, filesIndexed: 0, indexing: false, hasFolders: false, firstRun: true, suggestedFolder: "/home/u/Documents", error: null };
+  const base = { query: "", filtered: false, filesIndexed: 0, indexing: false, hasFolders: false, firstRun: true, suggestedFolder: "/home/u/Documents", error: null, meaning: false };
+  it("promises meaning search only when it is on", () => {
+    const actions = { indexSuggested: () => {}, openSettings: () => {}, clearFilters: () => {} };
+    const el = document.createElement("div");
+    renderEmpty(el, base, actions);
+    expect(el.textContent).not.toContain("by meaning");
+    expect(el.textContent).toContain("Meaning search can be turned on in Settings");
+    renderEmpty(el, { ...base, meaning: true }, actions);
+    expect(el.textContent).toContain("by words and by meaning");
+  });
+
   it("picks the right message", () => {
     expect(emptyKind(base)).toBe("welcome");
     expect(emptyKind({ ...base, firstRun: false })).toBe("no-index");

@@ -75,7 +75,7 @@ pub(super) fn one_block(raw: &str) -> Result<ExtractedDoc, ExtractError> {
         title: None,
         blocks: vec![Block {
             text,
-            location: Location::default(),
+            location: Location::line(1),
         }],
     })
 }

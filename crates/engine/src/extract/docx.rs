@@ -35,7 +35,8 @@ impl Extractor for DocxExtractor {
         let body = zip.require(&main)?;
         let mut blocks = vec![Block {
             text: join(xml::text(&body, &WORD, limits)?),
-            location: Location::default(),
+            // Paragraphs are lines of the extracted text: a hit says which.
+            location: Location::line(1),
         }];
         drop(body);
         for (prefix, label) in [

@@ -127,7 +127,8 @@ fn render(
     }
     blocks.push(Block {
         text: text.trim_end().to_string(),
-        location: label.map(Location::label).unwrap_or_default(),
+        // The message itself, or a message attached to it; read by lines.
+        location: Location::label(label.unwrap_or_else(|| "Message".into())).with_line(1),
     });
     for part in message.attachments() {
         let name = part.attachment_name().unwrap_or("attachment").to_string();
@@ -146,7 +147,7 @@ fn render(
         if let Some(text) = attachment_text(&name, part.contents(), limits, depth) {
             blocks.push(Block {
                 text,
-                location: Location::label(format!("Attachment {name}")),
+                location: Location::label(format!("Attachment {name}")).with_line(1),
             });
         }
     }

@@ -39,7 +39,8 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
         title: page.title,
         blocks: vec![Block {
             text: page.text,
-            location: Location::default(),
+            // Lines of the visible text (block elements end lines).
+            location: Location::line(1),
         }],
     }
 }

@@ -103,6 +103,11 @@ impl Location {
             ..Default::default()
         }
     }
+    /// The same location, read by lines from `line`: "Message, line 12".
+    pub fn with_line(mut self, line: u32) -> Self {
+        self.line = Some(line);
+        self
+    }
     /// Short display form: "page 3", "line 12", "Sheet Budget".
     pub fn display(&self) -> String {
         let mut parts = Vec::new();

@@ -44,7 +44,7 @@ pub(crate) fn extract_msg(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc,
     text.push_str(body.as_deref().unwrap_or_default().trim());
     let mut blocks = vec![Block {
         text: text.trim_end().to_string(),
-        location: Location::default(),
+        location: Location::label("Message").with_line(1),
     }];
     for dir in attachment_dirs(&file) {
         let name = string_prop(&mut file, &dir, "3707", limits)
@@ -56,7 +56,7 @@ pub(crate) fn extract_msg(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc,
         if let Some(t) = attachment_text(&name, &data, limits, 1) {
             blocks.push(Block {
                 text: t,
-                location: Location::label(format!("Attachment {name}")),
+                location: Location::label(format!("Attachment {name}")).with_line(1),
             });
         }
     }

@@ -58,18 +58,14 @@ impl Extractor for OdfExtractor {
                     let n = i as u32 + 1;
                     Block {
                         text: t.trim_end().to_string(),
-                        location: Location {
-                            page: Some(n),
-                            line: None,
-                            label: Some(format!("Slide {n}")),
-                        },
+                        location: Location::slide(n),
                     }
                 })
                 .collect()
         } else {
             vec![Block {
                 text: join(xml::text(&content, &TEXT, limits)?),
-                location: Location::default(),
+                location: Location::line(1),
             }]
         };
         let mut blocks = blocks;

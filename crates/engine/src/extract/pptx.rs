@@ -50,11 +50,7 @@ impl Extractor for PptxExtractor {
                 let n = i as u32 + 1;
                 blocks.push(Block {
                     text,
-                    location: Location {
-                        page: Some(n),
-                        line: None,
-                        label: Some(format!("Slide {n}")),
-                    },
+                    location: Location::slide(n),
                 });
             }
         }

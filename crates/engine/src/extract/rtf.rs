@@ -39,7 +39,7 @@ impl Extractor for RtfExtractor {
             title,
             blocks: vec![Block {
                 text,
-                location: Location::default(),
+                location: Location::line(1),
             }],
         })
     }

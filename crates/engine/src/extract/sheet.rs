@@ -63,12 +63,11 @@ impl Extractor for SheetExtractor {
         let mut blocks = Vec::new();
         let mut total = 0usize;
         for (sheet, range) in sheets {
-            let text = sheet_text(&range, limits.max_text_chars.saturating_sub(total));
-            total += text.len();
-            if !text.trim().is_empty() {
+            for (text, cells) in sheet_blocks(&range, limits.max_text_chars.saturating_sub(total)) {
+                total += text.len();
                 blocks.push(Block {
                     text,
-                    location: Location::label(format!("Sheet {sheet}")),
+                    location: Location::label(format!("Sheet {sheet}, {cells}")),
                 });
             }
             if total >= limits.max_text_chars {
@@ -194,31 +193,75 @@ where
     Ok((out, first_error))
 }
 
-fn sheet_text(range: &Range<Data>, budget: usize) -> String {
-    let mut out = String::new();
-    for row in range.rows() {
-        let mut first = true;
+/// Bytes of rows gathered into one block: about one passage, so each
+/// passage of a sheet names the cells it holds.
+const ROWS_BLOCK_BYTES: usize = 1200;
+
+/// A sheet's rows as text (cells split by tabs, one row a line), in blocks of
+/// about [`ROWS_BLOCK_BYTES`], each with the cell range it covers ("A1:F23").
+fn sheet_blocks(range: &Range<Data>, budget: usize) -> Vec<(String, String)> {
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let (_, col1) = range.end().unwrap_or((0, 0));
+    let cells = |first: u32, last: u32| {
+        format!(
+            "{}{}:{}{}",
+            column_name(col0),
+            row0 + first + 1,
+            column_name(col1),
+            row0 + last + 1
+        )
+    };
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut first_row: Option<u32> = None;
+    let mut last_row = 0u32;
+    let mut total = 0usize;
+    for (i, row) in range.rows().enumerate() {
         let mut line = String::new();
-        for cell in row {
-            if !first {
+        for (j, cell) in row.iter().enumerate() {
+            if j > 0 {
                 line.push('\t');
             }
-            first = false;
-            match cell {
-                Data::Empty => {}
-                other => line.push_str(&other.to_string()),
+            if !matches!(cell, Data::Empty) {
+                line.push_str(&cell.to_string());
             }
         }
         let line = line.trim_end();
-        if !line.is_empty() {
-            out.push_str(line);
-            out.push('\n');
+        if line.is_empty() {
+            continue;
         }
-        if out.len() >= budget {
-            break;
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        first_row.get_or_insert(i);
+        last_row = i;
+        text.push_str(line);
+        text.push('\n');
+        total += line.len() + 1;
+        if text.len() >= ROWS_BLOCK_BYTES || total >= budget {
+            let first = first_row.take().unwrap_or(i);
+            out.push((std::mem::take(&mut text), cells(first, last_row)));
+        }
+        if total >= budget {
+            return out;
         }
     }
+    if let Some(first) = first_row {
+        out.push((text, cells(first, last_row)));
+    }
     out
+}
+
+/// A spreadsheet column's letters from its 0-based index: A, Z, AA, AB…
+fn column_name(mut col: u32) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
 }
 
 fn check_declared_size(bytes: &[u8], limits: &Limits) -> Result<(), ExtractError> {
@@ -245,5 +288,40 @@ fn err(label: &str, e: impl std::fmt::Display) -> ExtractError {
         ExtractError::Encrypted(label.to_string())
     } else {
         ExtractError::corrupt(label, msg)
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn column_names_run_past_z() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(27), "AB");
+        assert_eq!(column_name(701), "ZZ");
+        assert_eq!(column_name(702), "AAA");
+    }
+
+    #[test]
+    fn rows_are_grouped_into_blocks_that_name_their_cells() {
+        let mut range: Range<Data> = Range::new((2, 1), (401, 3));
+        for r in 2..=401u32 {
+            range.set_value((r, 1), Data::String(format!("item {r}")));
+            range.set_value((r, 3), Data::Float(f64::from(r)));
+        }
+        let blocks = sheet_blocks(&range, usize::MAX);
+        assert!(blocks.len() > 2, "{}", blocks.len());
+        assert!(blocks[0].1.starts_with("B3:D"), "{}", blocks[0].1);
+        assert!(
+            blocks[0].0.starts_with("item 2\t\t"),
+            "{:?}",
+            &blocks[0].0[..20]
+        );
+        let last = &blocks[blocks.len() - 1];
+        assert!(last.1.ends_with(":D402"), "{}", last.1);
+        assert!(last.0.contains("item 401"));
     }
 }
