@@ -279,6 +279,7 @@ const controller = new SearchController((args, seq, onStage) => api.search(args,
 
 const settings = new SettingsPanel(byId("settings"), {
   toast,
+  error: (msg) => notices.show(msg, "error"),
   saved: (s) => {
     state.settings = s;
     void fillFolderFilter();

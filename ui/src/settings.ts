@@ -7,6 +7,8 @@ import { h, setChildren } from "./dom";
 
 export interface SettingsHost {
   toast(msg: string): void;
+  /** An error that stays on screen until dismissed. */
+  error(msg: string): void;
   /** Called after settings were saved, with the saved copy. */
   saved(s: Settings): void;
 }
@@ -18,6 +20,24 @@ const PROVIDERS: [string, string][] = [
   ["coreml", "Core ML (Apple)"],
   ["directml", "DirectML (Windows)"],
 ];
+
+/**
+ * A failed download in words a person can act on; the raw error stays at the
+ * end for a bug report. Network failures (no route, no DNS, refused) read as
+ * being offline: that is what they almost always are on a desktop.
+ */
+export function downloadError(id: string, raw: string): string {
+  if (/unpinned/i.test(raw)) {
+    return `${id} has no published checksum to check it against, so Settings will not download it. To accept it anyway, run: crumb models fetch ${id} --allow-unpinned`;
+  }
+  if (/sha-?256|checksum|does not match|mismatch/i.test(raw)) {
+    return `The download of ${id} did not match its published checksum and was deleted. Press Download to try again; if it fails again, tell us (the file on the server may have changed).`;
+  }
+  if (/lookup address|dns|resolve|connection refused|connect|unreachable|timed out|network|offline|error sending request/i.test(raw)) {
+    return `You seem to be offline: Crumb could not reach the server to download ${id}. Connect to the internet, then press Download again. (${raw})`;
+  }
+  return `Downloading ${id} failed: ${raw}`;
+}
 
 /** Turns a keydown into a Tauri accelerator string such as "CommandOrControl+Shift+Space". */
 export function acceleratorFromEvent(e: Pick<KeyboardEvent, "key" | "code" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey">): string | null {
@@ -88,7 +108,7 @@ export class SettingsPanel {
     const finished = p.total > 0 && p.done >= p.total;
     if (finished) this.downloads.delete(p.id);
     else this.downloads.set(p.id, p.total > 0 ? p.done / p.total : 0);
-    if (p.error) this.host.toast(`Download failed: ${p.error}`);
+    if (p.error) this.host.error(downloadError(p.id, p.error));
     if (!this.isOpen) return;
     // Progress only redraws; the end of a download re-reads what is installed.
     if (finished) void this.refresh();
@@ -282,7 +302,17 @@ export class SettingsPanel {
     if (progress !== undefined) return h("progress", { max: "1", value: String(progress) });
     if (m.installed) return h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
     const button = h("button", { class: "btn", type: "button", id: `download-${m.id}` }, "Download");
-    button.addEventListener("click", () => void api.downloadModel(m.id).catch((e) => this.host.toast(errorMessage(e))));
+    button.addEventListener("click", () => {
+      // Busy at once: the first progress event can take a moment (DNS, a
+      // resumed partial file), and a second click would start a second download.
+      button.disabled = true;
+      button.textContent = "Starting…";
+      void api.downloadModel(m.id).catch((e) => {
+        button.disabled = false;
+        button.textContent = "Download";
+        this.host.error(downloadError(m.id, errorMessage(e)));
+      });
+    });
     return button;
   }
 
