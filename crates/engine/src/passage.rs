@@ -265,28 +265,10 @@ pub fn passage_ref_with(tag: &str, passage_id: i64) -> String {
 }
 
 /// Joins consecutive passages of one file: they overlap by a few sentences,
-/// and their byte ranges into the document text say by how much.
+/// and their byte ranges into the document text say by how much. Cut at
+/// `max_bytes` (on a character boundary); says whether it was cut.
 fn stitch(passages: &[&StoredPassage], max_bytes: usize) -> (String, bool) {
-    let mut out = String::new();
-    let mut end: Option<i64> = None;
-    for p in passages {
-        let skip = end
-            .and_then(|e| usize::try_from(e.saturating_sub(p.byte_start)).ok())
-            .unwrap_or(0);
-        let rest = if skip == 0 {
-            p.text.as_str()
-        } else {
-            // Passages are trimmed slices of the document text, so the
-            // overlap is a byte offset into this one; fall back to the whole
-            // passage should it not land on a character boundary.
-            p.text.get(skip.min(p.text.len())..).unwrap_or(&p.text)
-        };
-        if !out.is_empty() && !rest.is_empty() {
-            out.push(if skip == 0 { '\n' } else { ' ' });
-        }
-        out.push_str(rest.trim_start());
-        end = Some(end.map_or(p.byte_end, |e| e.max(p.byte_end)));
-    }
+    let (mut out, _) = stitch_passages(passages.iter().copied());
     if out.len() <= max_bytes {
         return (out, false);
     }
@@ -296,6 +278,45 @@ fn stitch(passages: &[&StoredPassage], max_bytes: usize) -> (String, bool) {
     }
     out.truncate(cut);
     (out, true)
+}
+
+/// Joins consecutive passages without their overlap (their byte ranges in
+/// the document say by how much) and says where each one starts in the
+/// result: the one rule for the API's `get` and the window's preview.
+pub(crate) fn stitch_passages<'a>(
+    passages: impl IntoIterator<Item = &'a StoredPassage>,
+) -> (String, Vec<usize>) {
+    let mut out = String::new();
+    let mut starts = Vec::new();
+    let mut end: Option<i64> = None;
+    for p in passages {
+        let skip = end
+            .and_then(|e| usize::try_from(e.saturating_sub(p.byte_start)).ok())
+            .unwrap_or(0);
+        // Passages are trimmed slices of the document text, so the overlap
+        // is a byte offset into this one; should it not land on a character
+        // boundary, the whole passage is kept.
+        let rest = if skip == 0 {
+            p.text.as_str()
+        } else {
+            p.text.get(skip.min(p.text.len())..).unwrap_or(&p.text)
+        };
+        // An overlapping passage starts inside text already joined: its
+        // start is where its new text goes, less the overlap.
+        let overlap = p.text.len() - rest.len();
+        if overlap > 0 {
+            starts.push(out.len().saturating_sub(overlap));
+        }
+        if !out.is_empty() && !rest.trim().is_empty() {
+            out.push(if skip == 0 { '\n' } else { ' ' });
+        }
+        if overlap == 0 {
+            starts.push(out.len());
+        }
+        out.push_str(rest.trim_start());
+        end = Some(end.map_or(p.byte_end, |e| e.max(p.byte_end)));
+    }
+    (out, starts)
 }
 
 #[cfg(test)]

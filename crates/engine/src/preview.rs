@@ -158,41 +158,9 @@ fn section_around(all: &[StoredPassage], anchor: usize) -> (usize, usize) {
     }
 }
 
-/// Joins consecutive passages without their overlap (their byte ranges in
-/// the document say by how much) and says where each one starts in the
-/// result. A passage cut short by the size limit keeps its whole text.
+/// See [`crate::passage::stitch_passages`].
 fn stitch(passages: &[StoredPassage]) -> (String, Vec<usize>) {
-    let mut out = String::new();
-    let mut starts = Vec::with_capacity(passages.len());
-    let mut end: Option<i64> = None;
-    for p in passages {
-        let skip = end
-            .and_then(|e| usize::try_from(e.saturating_sub(p.byte_start)).ok())
-            .unwrap_or(0);
-        // Passages are trimmed slices of the document text, so the overlap
-        // is a byte offset into this one; should it not land on a character
-        // boundary, the whole passage is kept.
-        let rest = if skip == 0 {
-            p.text.as_str()
-        } else {
-            p.text.get(skip.min(p.text.len())..).unwrap_or(&p.text)
-        };
-        // An overlapping passage starts inside text already joined: its
-        // start is where its new text goes, less the overlap.
-        let overlap = p.text.len() - rest.len();
-        if overlap > 0 {
-            starts.push(out.len().saturating_sub(overlap));
-        }
-        if !out.is_empty() && !rest.trim().is_empty() {
-            out.push(if skip == 0 { '\n' } else { ' ' });
-        }
-        if overlap == 0 {
-            starts.push(out.len());
-        }
-        out.push_str(rest.trim_start());
-        end = Some(end.map_or(p.byte_end, |e| e.max(p.byte_end)));
-    }
-    (out, starts)
+    crate::passage::stitch_passages(passages)
 }
 
 #[cfg(test)]

@@ -364,20 +364,33 @@ impl VectorIndex {
         if self.quantization() == Quantization::None {
             return Ok(self.search(query, top_n));
         }
-        let ids: Vec<i64> = self
-            .search(query, top_n * RESCORE_FACTOR)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let stored = super::store::load_vectors(conn, &ids, &self.model)?;
-        let mut exact: Vec<(i64, f32)> = ids
-            .iter()
-            .filter_map(|id| stored.get(id).map(|v| (*id, dot(v, query))))
-            .collect();
-        exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        exact.truncate(top_n);
-        Ok(exact)
+        let candidates = self.search(query, top_n * RESCORE_FACTOR);
+        rescore(conn, &self.model, query, candidates, top_n)
     }
+}
+
+/// The best `top_n` of `candidates` by their exact f32 vectors from the store.
+pub(crate) fn rescore(
+    conn: &Connection,
+    model: &str,
+    query: &[f32],
+    candidates: Vec<(i64, f32)>,
+    top_n: usize,
+) -> Result<Vec<(i64, f32)>> {
+    let ids: Vec<i64> = candidates.iter().map(|h| h.0).collect();
+    let stored = super::store::load_vectors(conn, &ids, model)?;
+    let mut exact: Vec<(i64, f32)> = ids
+        .iter()
+        .filter_map(|id| stored.get(id).map(|v| (*id, dot(v, query))))
+        .collect();
+    sort_hits(&mut exact);
+    exact.truncate(top_n);
+    Ok(exact)
+}
+
+/// Best score first; ties by passage id, so results are deterministic.
+pub(crate) fn sort_hits(hits: &mut [(i64, f32)]) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 }
 
 /// A set of row numbers (a segment's tombstones), as a bitmap.

@@ -15,7 +15,7 @@
 //! SQLite stays the source of truth: a snapshot whose position is older than
 //! what the log still holds (the writer trims it) reloads in full.
 
-use super::index::{Quantization, RowSet, VectorIndex};
+use super::index::{rescore, sort_hits, Quantization, RowSet, VectorIndex};
 use super::persist;
 use super::store::load_vectors;
 use crate::Result;
@@ -365,28 +365,6 @@ impl VectorSnapshot {
         hits.truncate(top_n * super::index::RESCORE_FACTOR);
         rescore(conn, &self.model, query, hits, top_n)
     }
-}
-
-fn sort_hits(hits: &mut [(i64, f32)]) {
-    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-}
-
-fn rescore(
-    conn: &Connection,
-    model: &str,
-    query: &[f32],
-    candidates: Vec<(i64, f32)>,
-    top_n: usize,
-) -> Result<Vec<(i64, f32)>> {
-    let ids: Vec<i64> = candidates.iter().map(|h| h.0).collect();
-    let stored = load_vectors(conn, &ids, model)?;
-    let mut exact: Vec<(i64, f32)> = ids
-        .iter()
-        .filter_map(|id| stored.get(id).map(|v| (*id, super::index::dot(v, query))))
-        .collect();
-    sort_hits(&mut exact);
-    exact.truncate(top_n);
-    Ok(exact)
 }
 
 /// The live rows of `segments`, in one new segment sorted by id.
