@@ -391,3 +391,28 @@ fn verify_says_which_files_are_missing_unpinned_or_verified() {
     assert!(!got["tokenizer.json"].is_ok());
     assert_eq!(got["onnx/model.onnx"], FileStatus::Missing);
 }
+
+#[test]
+fn an_unreachable_server_is_one_clear_offline_error_not_five_retries() {
+    // A port that was just free: nothing listens there, so the connection is
+    // refused, as when the machine is offline or the host is down.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let model = bytes(1000, 5);
+    let e = entry(vec![file("onnx/model.onnx", &model, true)]);
+    let dest = tempfile::tempdir().expect("tmp");
+    let files: Vec<&ModelFile> = e.files.iter().collect();
+    let base = format!("http://127.0.0.1:{port}");
+    let err = fetch_model(&e, &files, &base, dest.path(), STRICT, &mut |_| {})
+        .expect_err("nothing listens there")
+        .to_string();
+    assert!(err.contains("cannot reach http://127.0.0.1:"), "{err}");
+    assert!(err.contains("offline"), "{err}");
+    assert!(
+        !err.contains("gave up after"),
+        "not retried as a cut transfer: {err}"
+    );
+    assert!(!dest.path().join("onnx/model.onnx").exists());
+}

@@ -347,6 +347,29 @@ enum Transfer {
     Fatal(Error),
 }
 
+/// Whether `e` means no connection could be made (no DNS answer, refused,
+/// no route), as opposed to a transfer that started and was cut.
+fn unreachable(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind;
+    match e {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::AddrNotAvailable
+        ),
+        _ => false,
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for messages.
+fn host_of(url: &str) -> &str {
+    let rest = url.find("://").map_or(0, |i| i + 3);
+    url[rest..].find('/').map_or(url, |i| &url[..rest + i])
+}
+
 fn transfer(
     agent: &ureq::Agent,
     url: &str,
@@ -366,6 +389,14 @@ fn transfer(
         }
         Err(ureq::Error::StatusCode(code)) if code < 500 && code != 429 => {
             return Err(Transfer::Fatal(Error::Model(format!("{url}: HTTP {code}"))))
+        }
+        // No connection at all: retrying at once cannot help, and five
+        // "transfer cut, resuming" warnings would say the wrong thing.
+        Err(e) if unreachable(&e) => {
+            return Err(Transfer::Fatal(Error::Model(format!(
+                "cannot reach {} ({e}): you seem to be offline, or the server is down; try again once connected",
+                host_of(url)
+            ))))
         }
         Err(e) => return Err(Transfer::Retry(e.to_string())),
     };
