@@ -170,13 +170,15 @@ pub fn model_problems(state: State<'_, AppState>) -> Vec<String> {
 
 /// Starts fetching a model; progress arrives as `model-download` events.
 #[tauri::command]
-pub fn download_model(app: AppHandle, id: String) -> CmdResult<()> {
+pub fn download_model(app: AppHandle, id: String, allow_unpinned: Option<bool>) -> CmdResult<()> {
     if !crate::models::is_known(&id) {
         return Err(coded("input", format!("unknown model {id:?}")));
     }
     std::thread::Builder::new()
         .name("crumb-download".into())
-        .spawn(move || crate::loader::download_and_report(&app, &id))
+        .spawn(move || {
+            crate::loader::download_and_report(&app, &id, allow_unpinned.unwrap_or(false))
+        })
         .map(|_| ())
         .map_err(|e| coded("bug", format!("cannot start download: {e}")))
 }

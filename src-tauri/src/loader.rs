@@ -172,6 +172,7 @@ fn load(
 pub fn download(
     data_dir: &Path,
     id: &str,
+    allow_unpinned: bool,
     report: &dyn Fn(DownloadProgress),
 ) -> anyhow::Result<()> {
     let known = KnownModel::from_name(id).ok_or_else(|| anyhow::anyhow!("unknown model {id:?}"))?;
@@ -188,14 +189,15 @@ pub fn download(
             error: None,
         })
     };
-    // The app never accepts an unpinned file on its own; the error says how
-    // to accept one with `crumb models fetch --allow-unpinned`.
+    // The app never accepts an unpinned file on its own: only when the
+    // person pressed "Download unverified" after the refusal said why, as
+    // `crumb models fetch --allow-unpinned` does (the hash seen is recorded).
     fetch_model(
         entry,
         &files,
         &base,
         &dir,
-        models::fetch::FetchPolicy::default(),
+        models::fetch::FetchPolicy { allow_unpinned },
         &mut on_progress,
     )?;
     Ok(())
@@ -203,13 +205,13 @@ pub fn download(
 
 /// Runs a download and reports it to the window; reloads models when the
 /// model just fetched is the one selected.
-pub fn download_and_report(app: &tauri::AppHandle, id: &str) {
+pub fn download_and_report(app: &tauri::AppHandle, id: &str, allow_unpinned: bool) {
     use tauri::{Emitter, Manager};
     let state = app.state::<crate::state::AppState>();
     let emit = |p: DownloadProgress| {
         let _ = app.emit("model-download", p);
     };
-    let result = download(&state.data_dir, id, &emit);
+    let result = download(&state.data_dir, id, allow_unpinned, &emit);
     let error = result.as_ref().err().map(|e| format!("{e:#}"));
     if let Some(e) = &error {
         tracing::warn!(target: "app::models", model = id, error = %e, "download failed");

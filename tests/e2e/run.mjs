@@ -287,26 +287,38 @@ async function main() {
     });
 
     // Every manifest file that cannot be pinned here is refused before any
-    // network access (issue 17), so the embedder's download meets that
-    // refusal first; the offline wording is covered by ui/test/download.test.ts.
-    await step("a refused download says why in words, shows it was busy, and stays until dismissed", async () => {
+    // network access (issue 17); the person may then accept it ("Download
+    // unverified"), and the download meets the network: offline here, since
+    // CRUMB_MODEL_BASE_URL points at a closed port.
+    await step("a refused download says why; accepted, offline says so; both stay until dismissed", async () => {
+      const notice = (re) =>
+        `return [...document.querySelectorAll('#notices .notice.error')].map((x) => x.textContent).find((t) => ${re}.test(t)) ?? null`;
+      const dismiss = (re) =>
+        wd.exec(`[...document.querySelectorAll('#notices .notice.error')].find((x) => ${re}.test(x.textContent)).querySelector('.notice-close').click()`);
       await wd.clickCss("#settings-btn");
       await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
       const state = await wd.exec(
         "const b = document.querySelector('#embedder button.btn'); if (!b) return null; b.click(); return b.disabled ? b.textContent : 'not busy'");
       if (state !== "Starting…") throw new Error(`the Download button did not show it is busy: ${state}`);
-      const find = "return [...document.querySelectorAll('#notices .notice.error')].map((x) => x.textContent).find((t) => /mxbai-embed-xsmall-v1/.test(t)) ?? null";
-      const text = await wd.until("the download notice", () => wd.exec(find), 60000);
-      if (!/no published checksum/.test(text) || !text.includes("crumb models fetch mxbai-embed-xsmall-v1 --allow-unpinned")) {
-        throw new Error(`notice: ${text}`);
-      }
+      const refused = await wd.until("the refusal notice", () => wd.exec(notice("/no published checksum/")), 60000);
+      if (!refused.includes("crumb models fetch mxbai-embed-xsmall-v1 --allow-unpinned")) throw new Error(`notice: ${refused}`);
+      const label = await wd.until("the consent button", () =>
+        wd.exec("const b = document.querySelector('#embedder button.btn'); return b && /unverified/.test(b.textContent) ? b.textContent : null"), 10000);
       await wd.clickCss("#settings-close");
       await shot("03e-download-refused-light");
+      await dismiss("/no published checksum/");
+      await wd.clickCss("#settings-btn");
+      await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+      await wd.exec("document.querySelector('#embedder button.btn').click()");
+      const offline = await wd.until("the offline notice", () => wd.exec(notice("/offline/")), 60000);
+      if (!/Connect to the internet, then press Download again/.test(offline)) throw new Error(`notice: ${offline}`);
+      await wd.clickCss("#settings-close");
+      await shot("03f-download-offline-light");
       // A toast would be gone by now (2.2 s); the notice stays.
       await new Promise((r) => setTimeout(r, 3000));
-      if (!(await wd.exec(find))) throw new Error("the notice went away by itself");
-      await wd.exec("[...document.querySelectorAll('#notices .notice.error')].find((x) => /mxbai-embed-xsmall-v1/.test(x.textContent)).querySelector('.notice-close').click()");
-      if (await wd.exec(find)) throw new Error("dismiss did not remove the notice");
+      if (!(await wd.exec(notice("/offline/")))) throw new Error("the offline notice went away by itself");
+      await dismiss("/offline/");
+      if (await wd.exec(notice("/offline/"))) throw new Error(`dismiss did not remove the notice (button was "${label}")`);
     });
 
     await step("live indexing: new, edited and deleted files without a re-index", async () => {

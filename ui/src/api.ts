@@ -234,7 +234,8 @@ export const api = {
   saveSettings: (settings: Settings) => invoke<Settings>("save_settings", { settings }),
   pickFolder: () => invoke<string | null>("pick_folder"),
   models: () => invoke<RerankerModel[]>("reranker_models"),
-  downloadModel: (id: string) => invoke<void>("download_model", { id }),
+  /** `allowUnpinned`: the person accepted a file with no published checksum. */
+  downloadModel: (id: string, allowUnpinned = false) => invoke<void>("download_model", { id, allowUnpinned }),
   modelProblems: () => invoke<string[]>("model_problems"),
   about: () => invoke<About>("about"),
   preview: (fileId: number, passageId: number, query: string) =>

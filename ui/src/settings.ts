@@ -28,7 +28,7 @@ const PROVIDERS: [string, string][] = [
  */
 export function downloadError(id: string, raw: string): string {
   if (/unpinned/i.test(raw)) {
-    return `${id} has no published checksum to check it against, so Settings will not download it. To accept it anyway, run: crumb models fetch ${id} --allow-unpinned`;
+    return `${id} has no published checksum to check it against, so Crumb did not download it. To accept it anyway, press “Download unverified” in Settings (its checksum is then recorded, so a later change is refused) or run: crumb models fetch ${id} --allow-unpinned`;
   }
   if (/sha-?256|checksum|does not match|mismatch/i.test(raw)) {
     return `The download of ${id} did not match its published checksum and was deleted. Press Download to try again; if it fails again, tell us (the file on the server may have changed).`;
@@ -62,6 +62,8 @@ export class SettingsPanel {
   private indexing: IndexingState | null = null;
   private problems: string[] = [];
   private downloads = new Map<string, number>();
+  /** Models whose download was refused for want of a published checksum: their button now asks for the person's consent. */
+  private unverifiedOffered = new Set<string>();
   private about: About | null = null;
 
   constructor(
@@ -108,7 +110,11 @@ export class SettingsPanel {
     const finished = p.total > 0 && p.done >= p.total;
     if (finished) this.downloads.delete(p.id);
     else this.downloads.set(p.id, p.total > 0 ? p.done / p.total : 0);
-    if (p.error) this.host.error(downloadError(p.id, p.error));
+    if (p.error) {
+      // A refusal for want of a checksum offers the person's own consent next.
+      if (/unpinned/i.test(p.error)) this.unverifiedOffered.add(p.id);
+      this.host.error(downloadError(p.id, p.error));
+    }
     if (!this.isOpen) return;
     // Progress only redraws; the end of a download re-reads what is installed.
     if (finished) void this.refresh();
@@ -301,15 +307,20 @@ export class SettingsPanel {
     const progress = this.downloads.get(m.id);
     if (progress !== undefined) return h("progress", { max: "1", value: String(progress) });
     if (m.installed) return h("span", { class: "meta" }, m.bundled ? "bundled" : "installed");
-    const button = h("button", { class: "btn", type: "button", id: `download-${m.id}` }, "Download");
+    const unverified = this.unverifiedOffered.has(m.id);
+    const button = h(
+      "button",
+      { class: "btn", type: "button", id: `download-${m.id}`, title: unverified ? "No published checksum: its checksum is recorded at download, so a later change is refused" : "" },
+      unverified ? "Download unverified" : "Download",
+    );
     button.addEventListener("click", () => {
       // Busy at once: the first progress event can take a moment (DNS, a
       // resumed partial file), and a second click would start a second download.
       button.disabled = true;
       button.textContent = "Starting…";
-      void api.downloadModel(m.id).catch((e) => {
+      void api.downloadModel(m.id, unverified).catch((e) => {
         button.disabled = false;
-        button.textContent = "Download";
+        button.textContent = unverified ? "Download unverified" : "Download";
         this.host.error(downloadError(m.id, errorMessage(e)));
       });
     });

@@ -22,6 +22,8 @@ describe("downloadError", () => {
     expect(downloadError("mxbai-rerank-large-v2", "mxbai-rerank-large-v2: file is unpinned")).toContain(
       "crumb models fetch mxbai-rerank-large-v2 --allow-unpinned",
     );
+    expect(downloadError("mxbai-rerank-large-v2", "file is unpinned")).toContain("Download unverified"
+    );
   });
 
   it("keeps anything else as it came, named", () => {
