@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "about",
     "preview_hit",
     "indexed_folders",
+    "count_results",
 ];
 
 fn main() {

@@ -236,3 +236,17 @@ pub async fn indexed_folders(
     })
     .await
 }
+
+/// How many files match the query by their words or names, filters applied:
+/// asked only when a page of results is full, after it is painted.
+#[tauri::command]
+pub async fn count_results(app: AppHandle, args: crate::state::SearchArgs) -> CmdResult<u64> {
+    blocking(app, move |s| {
+        let filters = args.filters()?;
+        s.host
+            .engine()
+            .count_files(&args.query, &filters)
+            .map_err(crate::error::engine)
+    })
+    .await
+}

@@ -77,6 +77,7 @@ pub fn run() {
             commands::about,
             commands::preview_hit,
             commands::indexed_folders,
+            commands::count_results,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

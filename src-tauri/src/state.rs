@@ -53,6 +53,25 @@ pub struct SearchArgs {
     pub modified_before: Option<i64>,
 }
 
+impl SearchArgs {
+    /// The window's filters, as the engine takes them.
+    pub fn filters(&self) -> CmdResult<Filters> {
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|k| {
+                FileKind::parse(k).ok_or_else(|| coded("input", format!("unknown file type {k:?}")))
+            })
+            .collect::<CmdResult<Vec<_>>>()?;
+        Ok(Filters {
+            kinds,
+            folder: self.folder.clone(),
+            modified_after: self.modified_after,
+            modified_before: self.modified_before,
+        })
+    }
+}
+
 /// A file that could not be indexed.
 #[derive(Debug, Serialize)]
 pub struct FailedFile {
@@ -99,13 +118,7 @@ impl AppState {
     ) -> CmdResult<SearchResults> {
         self.host.begin_search(seq)?;
         let settings = self.settings();
-        let kinds = args
-            .kinds
-            .iter()
-            .map(|k| {
-                FileKind::parse(k).ok_or_else(|| coded("input", format!("unknown file type {k:?}")))
-            })
-            .collect::<CmdResult<Vec<_>>>()?;
+        let filters = args.filters()?;
         let req = SearchRequest {
             query: args.query,
             limit: args.limit.clamp(1, 200),
@@ -113,12 +126,7 @@ impl AppState {
             rerank: args.rerank && settings.rerank_enabled,
             rerank_top: settings.rerank_candidates as usize,
             rerank_window: (settings.rerank_window > 0).then_some(settings.rerank_window as usize),
-            filters: Filters {
-                kinds,
-                folder: args.folder,
-                modified_after: args.modified_after,
-                modified_before: args.modified_before,
-            },
+            filters,
             ..SearchRequest::default()
         };
         let engine = self.host.engine();

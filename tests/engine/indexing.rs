@@ -285,3 +285,39 @@ fn retry_failed_rereads_failed_files_even_when_unchanged() {
     assert!(e.failed_files().unwrap().is_empty());
     assert!(!search(&e, "plan").is_empty());
 }
+
+#[test]
+fn the_true_count_behind_a_full_page_counts_every_matching_file_once() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        // Long enough for two passages each: a file is still counted once.
+        let body = format!(
+            "{} Compost needs turning. {}",
+            "filler words here. ".repeat(400),
+            i
+        );
+        write(docs.path(), &format!("garden/note{i}.txt"), &body);
+    }
+    write(
+        docs.path(),
+        "kitchen/compost-bin.txt",
+        "A lid keeps the smell in.",
+    );
+    write(docs.path(), "kitchen/bread.txt", "Sourdough starter.");
+    let e = engine(data.path());
+    index(&e, docs.path());
+    let page = e
+        .search(&SearchRequest::new("compost").with_limit(5))
+        .unwrap();
+    assert_eq!(page.len(), 5, "a full page");
+    let none = Filters::default();
+    // Twelve by their text, one by its name.
+    assert_eq!(e.count_files("compost", &none).unwrap(), 13);
+    let kitchen = Filters {
+        folder: Some(docs.path().join("kitchen").to_string_lossy().into_owned()),
+        ..Default::default()
+    };
+    assert_eq!(e.count_files("compost", &kitchen).unwrap(), 1);
+    assert_eq!(e.count_files("zeppelin", &none).unwrap(), 0);
+}

@@ -241,6 +241,8 @@ export const api = {
   preview: (fileId: number, passageId: number, query: string) =>
     invoke<Preview>("preview_hit", { fileId, passageId, query }),
   indexedFolders: () => invoke<IndexedFolder[]>("indexed_folders"),
+  /** Files matching the query's words or names, filters applied. */
+  countResults: (args: SearchArgs) => invoke<number>("count_results", { args }),
 };
 
 export const events = {

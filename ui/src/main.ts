@@ -76,6 +76,9 @@ const state = {
   filesIndexed: 0,
   /** An embedder is loaded, so hits are found by meaning too. */
   meaning: false,
+  /** The true count of files matching the words, for the query and filters in `countKey`. */
+  matching: null as number | null,
+  countKey: "",
   indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0 } as IndexingState,
 };
 
@@ -131,7 +134,7 @@ function paint(): void {
   } else {
     el.weak.replaceChildren();
   }
-  el.count.textContent = countLabel(state.hits.length, state.limit);
+  el.count.textContent = countLabel(state.hits.length, state.limit, state.countKey === countKey(searchArgs()) ? state.matching : null);
   if (state.hits.length > 0) {
     el.empty.replaceChildren();
     el.empty.dataset.state = "results";
@@ -221,6 +224,7 @@ const view = {
     document.body.dataset.phase = p;
     // The longer list is in (or failed): later paints may scroll again.
     if (p === "done" || p === "error") state.loadingMore = false;
+    if (p === "done") askCount();
     if (p === "error") {
       state.hits = [];
       state.query = el.q.value;
@@ -229,6 +233,33 @@ const view = {
     }
   },
 };
+
+/** What the count depends on: the query and the filters, not the page size. */
+function countKey(args: SearchArgs): string {
+  return JSON.stringify({ ...args, limit: 0, rerank: false });
+}
+
+/**
+ * A full page asks, once per query and filters, how many files match the
+ * words: after the paint, so typing never waits for the count.
+ */
+function askCount(): void {
+  const args = searchArgs();
+  const key = countKey(args);
+  if (state.hits.length < state.limit || state.countKey === key) return;
+  state.countKey = key;
+  state.matching = null;
+  api
+    .countResults(args)
+    .then((n) => {
+      if (state.countKey !== key) return;
+      state.matching = n;
+      paint();
+    })
+    .catch(() => {
+      // The "50+" stays: a count is a nicety, not worth an error notice.
+    });
+}
 
 const preview = new PreviewPane(el.preview, (hit, query) => api.preview(hit.file_id, hit.passage_id, query), (e) => notices.error(e));
 

@@ -19,10 +19,14 @@ export function sortHits(hits: Hit[], key: SortKey): Hit[] {
 /**
  * The count to show. The engine returns at most `limit` files, so a full
  * page means there may be more: "50+ results", never a limit passed off as
- * a count.
+ * a count, until the true count of files matching the words (`matching`,
+ * asked for once the page is painted) is in.
  */
-export function countLabel(shown: number, limit: number): string {
+export function countLabel(shown: number, limit: number, matching: number | null = null): string {
   if (shown === 0) return "";
-  if (shown >= limit) return `${limit}+ results`;
+  if (shown >= limit) {
+    if (matching !== null && matching >= shown) return `${matching.toLocaleString()} results`;
+    return `${limit}+ results`;
+  }
   return `${shown} result${shown === 1 ? "" : "s"}`;
 }

@@ -25,6 +25,9 @@ describe("sortHits", () => {
 describe("countLabel", () => {
   it("says when there may be more than were fetched", () => {
     expect(countLabel(50, 50)).toBe("50+ results");
+    expect(countLabel(50, 50, 312)).toBe(`${(312).toLocaleString()} results`);
+    expect(countLabel(50, 50, 20)).toBe("50+ results"); // meaning matches beyond the words
+    expect(countLabel(7, 50, 312)).toBe("7 results");
     expect(countLabel(7, 50)).toBe("7 results");
     expect(countLabel(1, 50)).toBe("1 result");
     expect(countLabel(0, 50)).toBe("");

@@ -11,6 +11,7 @@
 
 mod analysis;
 mod compile;
+mod count;
 mod schema;
 mod snippet;
 
@@ -397,6 +398,14 @@ impl Lexical {
             Some(id) => Ok(Some(id as i64)),
             None => Ok(None),
         }
+    }
+
+    /// How many files the query matches by their words or names, filters
+    /// applied (not by meaning: every file is near a query in some measure).
+    pub fn count_files(&self, q: &LexicalQuery) -> Result<u64> {
+        Ok(q.searcher
+            .search(q.query.as_ref(), &count::DistinctFiles)?
+            .len() as u64)
     }
 
     /// Every passage the query's phrases, filters and exclusions admit,

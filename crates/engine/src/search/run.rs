@@ -55,6 +55,21 @@ impl Engine {
         Ok(self.search_results(req, &|| false)?.hits)
     }
 
+    /// How many files match `query` by their words or names, with `filters`:
+    /// the true count behind a full page of results (meaning matches are not
+    /// counted, since every file is near a query in some measure).
+    pub fn count_files(&self, query: &str, filters: &super::Filters) -> Result<u64> {
+        let parsed = ParsedQuery::parse(query);
+        if parsed.is_empty() {
+            return Ok(0);
+        }
+        if self.opts.read_only {
+            self.lexical.refresh()?;
+        }
+        let lq = self.lexical.query(&parsed, filters)?;
+        self.lexical.count_files(&lq)
+    }
+
     /// Like [`Engine::search`], but gives up with [`Error::Cancelled`] as
     /// soon as `should_stop` says so (checked between reranker runs, where
     /// nearly all the time goes).
