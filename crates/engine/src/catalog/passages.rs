@@ -96,17 +96,22 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Passages by id; ids no longer in the catalog are left out.
+    /// Passages by id; ids no longer in the catalog are left out. One query
+    /// for all of them (a search resolves its 100 candidates here).
     pub fn passages_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, StoredPassage>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM passages WHERE id = ?1"))?;
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(ids)
+            .map_err(|e| crate::Error::Bug(format!("encode ids: {e}")))?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM passages WHERE id IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let rows = st.query_map([list], from_row)?;
         let mut out = HashMap::with_capacity(ids.len());
-        for &id in ids {
-            let mut rows = st.query_map([id], from_row)?;
-            if let Some(p) = rows.next() {
-                out.insert(id, p?);
-            }
+        for p in rows {
+            let p = p?;
+            out.insert(p.id, p);
         }
         Ok(out)
     }
