@@ -13,12 +13,7 @@ Usage: scripts/bench-small-files.py [--docs DIR] [--rounds 3]
 import argparse, json, os, shutil, statistics, subprocess, tempfile, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# crumb never searches the working directory for its native libraries: name
-# the checkout's, as the Makefile and scripts/dev-env.sh do.
-for _var, _rel in (("ORT_DYLIB_PATH", ".cache/onnxruntime/libonnxruntime.so"),
-                   ("CRUMB_PDFIUM", ".cache/pdfium"), ("CRUMB_OCR_MODELS", ".cache/models/ocr")):
-    os.environ.setdefault(_var, str(ROOT / _rel))
+from devenv import ROOT  # also names the checkout's native libraries
 
 
 def run_crumb(crumb, docs):

@@ -16,12 +16,7 @@ Reports p50/p95/max for both, and how long the burst took. Usage:
 import argparse, http.client, json, os, shutil, sqlite3, statistics, subprocess, tempfile, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# crumb never searches the working directory for its native libraries: name
-# the checkout's, as the Makefile and scripts/dev-env.sh do.
-for _var, _rel in (("ORT_DYLIB_PATH", ".cache/onnxruntime/libonnxruntime.so"),
-                   ("CRUMB_PDFIUM", ".cache/pdfium"), ("CRUMB_OCR_MODELS", ".cache/models/ocr")):
-    os.environ.setdefault(_var, str(ROOT / _rel))
+from devenv import ROOT  # also names the checkout's native libraries
 SCIFACT = ROOT / ".cache/bench/scifact/docs"
 QUERIES = ROOT.parent / "shared/datasets/scifact/queries.jsonl"
 MINILM = ROOT / ".cache/models/minilm"

@@ -28,37 +28,12 @@ fn search_while_writer_held(e: &Engine, req: &SearchRequest) -> Vec<Hit> {
     })
 }
 
-fn names(hits: &[Hit]) -> Vec<String> {
-    hits.iter()
-        .map(|h| {
-            std::path::Path::new(&h.path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-#[test]
-fn a_keyword_search_answers_while_the_writer_holds_its_lock() {
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    write(docs.path(), "ferns.txt", "Ferns like rain water and shade.");
-    write(
-        docs.path(),
-        "bread.txt",
-        "Sourdough needs a lively starter.",
-    );
-    let e = engine(data.path());
-    index(&e, docs.path());
-    let hits = search_while_writer_held(&e, &SearchRequest::new("ferns").with_rerank(false));
-    assert_eq!(names(&hits), ["ferns.txt"]);
-}
-
-#[test]
-fn a_meaning_search_answers_while_the_writer_holds_its_lock() {
-    if !have(&minilm_dir()) {
-        return;
+/// Two notes with no word in common, in a new index (with the real MiniLM
+/// embedder when `meaning`): the docs folder, the data dir, the engine.
+/// None only where a documented opt-out lets a missing model skip.
+fn two_notes(meaning: bool) -> Option<(tempfile::TempDir, tempfile::TempDir, Engine)> {
+    if meaning && !have(&minilm_dir()) {
+        return None;
     }
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
@@ -69,8 +44,26 @@ fn a_meaning_search_answers_while_the_writer_holds_its_lock() {
         "Sourdough needs a lively starter.",
     );
     let e = engine(data.path());
-    let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).expect("embedder");
-    e.set_embedder(Some(Arc::from(emb)));
+    if meaning {
+        let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).expect("embedder");
+        e.set_embedder(Some(Arc::from(emb)));
+    }
+    Some((docs, data, e))
+}
+
+#[test]
+fn a_keyword_search_answers_while_the_writer_holds_its_lock() {
+    let (docs, _data, e) = two_notes(false).expect("no model needed");
+    index(&e, docs.path());
+    let hits = search_while_writer_held(&e, &SearchRequest::new("ferns").with_rerank(false));
+    assert_eq!(names(&hits), ["ferns.txt"]);
+}
+
+#[test]
+fn a_meaning_search_answers_while_the_writer_holds_its_lock() {
+    let Some((docs, _data, e)) = two_notes(true) else {
+        return;
+    };
     index(&e, docs.path());
     // No shared word: only the vectors can find it, and the first vector
     // search loads the vector index, through a reader.
@@ -86,20 +79,9 @@ fn passages_of_a_changed_or_new_file_are_embedded_on_the_next_pass() {
     // The embedding pass only looks past the last passage it knows has a
     // vector; a changed file's passages get new ids, so they must still be
     // found, and nothing already embedded may be counted again.
-    if !have(&minilm_dir()) {
+    let Some((docs, data, e)) = two_notes(true) else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    write(docs.path(), "ferns.txt", "Ferns like rain water and shade.");
-    write(
-        docs.path(),
-        "bread.txt",
-        "Sourdough needs a lively starter.",
-    );
-    let e = engine(data.path());
-    let emb = load_embedder(&minilm_dir(), ExecutionProvider::Cpu).expect("embedder");
-    e.set_embedder(Some(Arc::from(emb)));
+    };
     assert_eq!(index(&e, docs.path()).embedded, 2);
     assert_eq!(index(&e, docs.path()).embedded, 0, "nothing new to embed");
     let req = SearchRequest::new("cycling preparation")

@@ -388,8 +388,9 @@ impl Engine {
     /// the writer's included. A stale snapshot catches up from the vector
     /// log (O(change), see [`VectorSnapshot`]); searches still holding the
     /// old one keep it. Read through a reader connection: a search never
-    /// waits for the writer here either.
-    pub(crate) fn vector_index(&self, model: &str) -> Result<Arc<VectorSnapshot>> {
+    /// waits for the writer here either. (Public so tests can compare it with
+    /// a fresh load after each commit.)
+    pub fn vector_snapshot(&self, model: &str) -> Result<Arc<VectorSnapshot>> {
         let cached = |key: i64| -> Result<Option<Arc<VectorSnapshot>>> {
             let cache = self
                 .vector_cache
@@ -524,12 +525,6 @@ impl Engine {
         if spawned.is_err() {
             self.vector_persisting.store(false, Ordering::Release);
         }
-    }
-
-    /// The snapshot searches use for `model` now: tests compare it with a
-    /// fresh load after each commit.
-    pub fn vector_snapshot(&self, model: &str) -> Result<Arc<VectorSnapshot>> {
-        self.vector_index(model)
     }
 
     /// Removes an indexed folder and everything under it from the index.

@@ -240,7 +240,7 @@ impl Engine {
         n: usize,
     ) -> Result<Vec<(i64, f32)>> {
         let _s = tracing::debug_span!(target: "search::vector", "vector").entered();
-        let index = self.vector_index(embedder.id())?;
+        let index = self.vector_snapshot(embedder.id())?;
         if index.is_empty() {
             return Ok(Vec::new());
         }

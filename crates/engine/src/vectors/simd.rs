@@ -19,12 +19,26 @@ pub(crate) fn scan_f32(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
 
 /// Integer dot products of int8 rows with an int8 query, as f32.
 pub(crate) fn scan_i8(codes: &[i8], dim: usize, query: &[i8]) -> Vec<f32> {
+    if dim == 0 {
+        return Vec::new();
+    }
+    scan_i8_each(codes.chunks_exact(dim), codes.len() / dim, query)
+}
+
+/// [`scan_i8`] over the given rows only (a selective filter's passages):
+/// the query is widened once for all of them, not once per row.
+pub(crate) fn scan_i8_rows(codes: &[i8], dim: usize, query: &[i8], rows: &[usize]) -> Vec<f32> {
+    let each = rows.iter().map(|&r| &codes[r * dim..(r + 1) * dim]);
+    scan_i8_each(each, rows.len(), query)
+}
+
+fn scan_i8_each<'a>(rows: impl Iterator<Item = &'a [i8]>, n: usize, query: &[i8]) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { scan_i8_avx2(codes, dim, query) };
+        return unsafe { scan_i8_avx2(rows, n, query) };
     }
-    scan_i8_portable(codes, dim, query)
+    rows.map(|row| dot_i8(row, query) as f32).collect()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -39,19 +53,21 @@ unsafe fn scan_f32_avx2(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
 /// with `vpmaddwd` does 16 products per instruction.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn scan_i8_avx2(codes: &[i8], dim: usize, query: &[i8]) -> Vec<f32> {
+unsafe fn scan_i8_avx2<'a>(
+    rows: impl Iterator<Item = &'a [i8]>,
+    n: usize,
+    query: &[i8],
+) -> Vec<f32> {
     use std::arch::x86_64::*;
-    if dim == 0 {
-        return Vec::new();
-    }
+    let dim = query.len();
     let chunks = dim / 16;
     // SAFETY (all loads below): `c * 16 + 16 <= dim`, and `query` and every
     // row hold `dim` values; unaligned loads are used throughout.
     let q16: Vec<__m256i> = (0..chunks)
         .map(|c| _mm256_cvtepi8_epi16(_mm_loadu_si128(query.as_ptr().add(c * 16).cast())))
         .collect();
-    let mut out = Vec::with_capacity(codes.len() / dim);
-    for row in codes.chunks_exact(dim) {
+    let mut out = Vec::with_capacity(n);
+    for row in rows {
         let mut acc = _mm256_setzero_si256();
         for (c, q) in q16.iter().enumerate() {
             let r = _mm256_cvtepi8_epi16(_mm_loadu_si128(row.as_ptr().add(c * 16).cast()));
@@ -79,17 +95,6 @@ fn scan_f32_portable(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
     }
     data.chunks_exact(dim)
         .map(|row| dot_f32(row, query))
-        .collect()
-}
-
-#[inline(always)]
-fn scan_i8_portable(codes: &[i8], dim: usize, query: &[i8]) -> Vec<f32> {
-    if dim == 0 {
-        return Vec::new();
-    }
-    codes
-        .chunks_exact(dim)
-        .map(|row| dot_i8(row, query) as f32)
         .collect()
 }
 
@@ -154,7 +159,14 @@ mod tests {
             .map(|i| (i as i32 * 11 % 255 - 127) as i8)
             .collect();
         let got = scan_i8(&codes, dim, &qi);
-        assert_eq!(got, scan_i8_portable(&codes, dim, &qi));
+        // The portable loop (CPUs without AVX2) gives the same numbers.
+        let portable: Vec<f32> = codes
+            .chunks_exact(dim)
+            .map(|r| dot_i8(r, &qi) as f32)
+            .collect();
+        assert_eq!(got, portable);
+        assert_eq!(got, scan_i8_rows(&codes, dim, &qi, &[0, 1]));
+        assert_eq!(scan_i8_rows(&codes, dim, &qi, &[1]), vec![got[1]]);
         for (r, g) in got.iter().enumerate() {
             let naive: i32 = codes[r * dim..(r + 1) * dim]
                 .iter()
