@@ -37,7 +37,8 @@ async function step(name, f) {
     results.push(`FAIL ${name}: ${e.message}`);
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
     await shot(`fail-${name.replace(/\W+/g, "-")}`).catch(() => {});
-    throw e;
+    // Counted here; the catch around main() must not count it again.
+    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { counted: true });
   }
 }
 
@@ -179,7 +180,10 @@ async function withApp(extraEnv, f) {
   driver.stderr.on("data", (d) => chunks.push(d));
   const wd = new WebDriver(`http://127.0.0.1:${port}`);
   try {
-    await wd.until("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 15000, 200);
+    await wd.until("tauri-driver", async () => {
+      if (driver.exitCode !== null) throw new Error(`tauri-driver exited (${driver.exitCode}): ${Buffer.concat(chunks)}`);
+      return (await fetch(`http://127.0.0.1:${port}/status`)).ok;
+    }, 15000, 200);
     await wd.start(app);
     currentWd = wd;
     await wd.until("the window to boot", () => wd.exec("return document.body.dataset.ready === 'true'"), 30000);
@@ -187,10 +191,13 @@ async function withApp(extraEnv, f) {
   } finally {
     currentWd = null;
     await wd.stop();
-    // Kill tauri-driver by its PID, never by name.
+    // Kill tauri-driver by its PID, never by name, and wait until it has
+    // exited: the next app's driver needs the port it holds.
+    const exited = driver.exitCode !== null ? Promise.resolve() : new Promise((r) => driver.once("exit", r));
     driver.kill("SIGTERM");
-    await sleep(500);
+    await Promise.race([exited, sleep(500)]);
     if (driver.exitCode === null) driver.kill("SIGKILL");
+    await Promise.race([exited, sleep(5000)]);
     writeFileSync(log, Buffer.concat(chunks));
   }
 }
@@ -666,8 +673,15 @@ async function main() {
 
 try {
   await main();
-} catch {
-  // Reported by step(); fall through to the summary.
+} catch (e) {
+  // A failed step is counted by step(). Anything else (an app or driver
+  // that would not start) is a failure too: the steps after it never ran,
+  // and the run must not pass without them.
+  if (!e?.counted) {
+    failed++;
+    results.push(`FAIL outside a step: ${e?.message ?? e}`);
+    console.log(`FAIL outside a step: ${e?.stack ?? e}`);
+  }
 } finally {
   writeFileSync(join(artifacts, "results.txt"), results.join("\n") + "\n");
   if (!process.env.CRUMB_E2E_KEEP) rmSync(world, { recursive: true, force: true });
