@@ -21,7 +21,7 @@ APT_PACKAGES := build-essential pkg-config curl unzip python3 python3-pip python
 	xvfb xauth dbus-x11 at-spi2-core webkit2gtk-driver imagemagick poppler-utils
 STAMP := .cache/stamps
 
-.PHONY: bundle test-bundle setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors bench-freshness
+.PHONY: bundle test-bundle setup run test lint unit e2e quality bench-scifact bench-watch bench-index bench-neural bench-app bench-ocr fuzz build clean-cache api-test bench-api bench-vectors bench-freshness bench-scale bench-keyword
 
 setup: $(STAMP)/apt
 	@for s in scripts/setup-*.sh; do [ -x "$$s" ] && "$$s"; done; true
@@ -120,6 +120,23 @@ api-test:
 bench-api: setup
 	cargo build --release -p crumb-cli
 	python3 scripts/bench-api.py --crumb $(CARGO_TARGET_DIR)/release/crumb
+
+# About a million passages from real text (the shared corpus, SciFact and
+# the Debian docs, copied into 25 folders with a per-copy edit), BM25 only,
+# plus a random vector per passage (speed only): open-to-first-search, BM25,
+# vector and hybrid latency, and `crumb serve`'s RSS. The corpus and index
+# are built once into .cache/bench/scale (about 25 minutes on 2 cores).
+bench-scale: setup
+	cargo build --release -p crumb-cli
+	cargo build --release -p crumb-engine --example bench_models
+	python3 scripts/bench-scale.py
+
+# Keyword queries at SciFact size, in-process per query, BM25 only (needs
+# .cache/bench/scifact from bench-scifact); BENCH_KEYWORD_PEER=OTHER_CRUMB
+# takes turns with another build.
+bench-keyword:
+	cargo build --release -p crumb-cli
+	python3 scripts/bench-keyword.py --crumb $(CARGO_TARGET_DIR)/release/crumb $(if $(BENCH_KEYWORD_PEER),--crumb $(BENCH_KEYWORD_PEER))
 
 # The vector snapshot on a real catalog of 1M random 384-d vectors: first
 # load, search p50/p95, and a commit's cost to become visible (catch-up from

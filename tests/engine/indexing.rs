@@ -321,3 +321,32 @@ fn the_true_count_behind_a_full_page_counts_every_matching_file_once() {
     assert_eq!(e.count_files("compost", &kitchen).unwrap(), 1);
     assert_eq!(e.count_files("zeppelin", &none).unwrap(), 0);
 }
+
+/// Each run commits at least one keyword segment, and tantivy's background
+/// merges die with a short-lived `crumb index`: left alone, a folder indexed
+/// bit by bit piles up segments that every search must walk. A run ends by
+/// merging the small ones, and finds every run's files after.
+#[test]
+fn index_runs_merge_the_small_segments_they_leave() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let words = ["heron", "otter", "badger", "kestrel"];
+    for (i, word) in words.iter().enumerate() {
+        write(
+            docs.path(),
+            &format!("note{i}.txt"),
+            format!("A {word} was seen by the river."),
+        );
+        let e = engine(data.path());
+        assert_eq!(index(&e, docs.path()).indexed, 1);
+    }
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data.path().join("lexical/meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["segments"].as_array().map(Vec::len), Some(1), "{meta}");
+    let e = engine(data.path());
+    for (i, word) in words.iter().enumerate() {
+        assert_eq!(names(&search(&e, word)), [format!("note{i}.txt")]);
+    }
+}

