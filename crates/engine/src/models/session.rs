@@ -104,6 +104,11 @@ pub(crate) fn plan_batches(lens: &[usize], max_rows: usize, budget: usize) -> Ve
     out
 }
 
+/// Where a row's per-token work (the feed-forward layers, about 12 hidden
+/// sizes of multiply-adds per token) equals its attention's (one per pair
+/// of tokens): the cost model that orders batches in [`OrtModel::run_all`].
+const ATTENTION_COST_COLS: usize = 512;
+
 /// The inputs Crumb knows how to fill.
 const KNOWN_INPUTS: [&str; 4] = [
     "input_ids",
@@ -276,6 +281,15 @@ impl OrtModel {
             return Ok(out);
         }
         let total = batches.len();
+        // Longest first: the last batches taken are then the cheapest, so
+        // no session sits idle while another finishes a long one (the plan
+        // comes shortest first, which left the longest pair of a rerank for
+        // last). Cost grows with rows × cols and, through attention, cols².
+        let mut order: Vec<usize> = (0..total).collect();
+        order.sort_by_key(|&i| {
+            let b = &batches[i];
+            std::cmp::Reverse(b.rows * b.cols * (b.cols + ATTENTION_COST_COLS))
+        });
         let queue: Vec<Mutex<Option<Batch>>> =
             batches.into_iter().map(|b| Mutex::new(Some(b))).collect();
         let taken = AtomicUsize::new(0);
@@ -283,16 +297,15 @@ impl OrtModel {
             (0..total).map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for w in 0..workers {
-                let (queue, taken, results) = (&queue, &taken, &results);
+                let (queue, taken, results, order) = (&queue, &taken, &results, &order);
                 scope.spawn(move || {
                     let Ok(mut session) = self.sessions[w].lock() else {
                         return;
                     };
                     loop {
-                        let i = taken.fetch_add(1, Ordering::Relaxed);
-                        if i >= total {
+                        let Some(&i) = order.get(taken.fetch_add(1, Ordering::Relaxed)) else {
                             return;
-                        }
+                        };
                         let outcome = if should_stop() {
                             Err(Error::Cancelled)
                         } else {
