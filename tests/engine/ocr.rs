@@ -93,6 +93,12 @@ fn image_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
         im.extend_from_slice(b"\nendstream");
         objects.push(im);
     }
+    assemble(&objects)
+}
+
+/// A PDF of `objects` (numbered from 1, the first the catalog), with its
+/// cross-reference table.
+fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -116,6 +122,96 @@ fn image_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
         .as_bytes(),
     );
     pdf
+}
+
+fn stream(dict: &str, data: &str) -> Vec<u8> {
+    format!(
+        "<< {dict} /Length {} >>\nstream\n{data}\nendstream",
+        data.len()
+    )
+    .into_bytes()
+}
+
+/// A one-page PDF showing `text` in Helvetica. With `garbled`, the text is
+/// drawn through a Type 3 font whose glyphs are numbered 1, 2, 3… under
+/// made-up names and no `ToUnicode` map: the page looks the same, but its
+/// text layer holds only control characters, as a PDF whose fonts lack a
+/// Unicode map does (the corpus's `issue11242_reduced.pdf` reads
+/// "\x13\x14…9$7\x03&RGH" for "VATCode").
+fn text_pdf(text: &str, garbled: bool) -> Vec<u8> {
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 700 100] /Contents 4 0 R \
+           /Resources << /Font << /F 5 0 R >> >> >>"
+            .to_vec(),
+    ];
+    if !garbled {
+        objects.push(stream("", &format!("BT /F 28 Tf 20 40 Td ({text}) Tj ET")));
+        objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+        return assemble(&objects);
+    }
+    let mut glyphs: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if !glyphs.contains(&c) {
+            glyphs.push(c);
+        }
+    }
+    assert!(glyphs.len() < 32, "codes stay in the control range");
+    let codes: String = text
+        .chars()
+        .map(|c| {
+            format!(
+                "{:02x}",
+                1 + glyphs.iter().position(|&g| g == c).unwrap_or(0)
+            )
+        })
+        .collect();
+    objects.push(stream("", &format!("BT /F 28 Tf 20 40 Td <{codes}> Tj ET")));
+    // Helvetica's advance widths (its AFM), so the page reads naturally.
+    let width = |c: char| match c {
+        ' ' | 't' | 'f' | 'r' => 278,
+        'i' | 'l' => 222,
+        's' | 'c' | 'k' | 'v' | 'y' | 'z' => 500,
+        'm' => 833,
+        'w' => 722,
+        c if c.is_uppercase() => 667,
+        _ => 556,
+    };
+    let helvetica = 6 + glyphs.len();
+    let names: Vec<String> = (1..=glyphs.len()).map(|i| format!("/g{i}")).collect();
+    objects.push(
+        format!(
+            "<< /Type /Font /Subtype /Type3 /FontBBox [0 -250 1000 1000] \
+             /FontMatrix [0.001 0 0 0.001 0 0] /FirstChar 1 /LastChar {n} /Widths [{widths}] \
+             /Encoding << /Type /Encoding /Differences [1 {names}] >> \
+             /CharProcs << {procs} >> /Resources << /Font << /H {helvetica} 0 R >> >> >>",
+            n = glyphs.len(),
+            widths = glyphs
+                .iter()
+                .map(|&c| width(c).to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            names = names.join(" "),
+            procs = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| format!("{name} {} 0 R", 6 + i))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .into_bytes(),
+    );
+    for &c in &glyphs {
+        let draw = if c == ' ' {
+            String::new()
+        } else {
+            format!("BT /H 1000 Tf ({c}) Tj ET")
+        };
+        objects.push(stream("", &format!("{} 0 d0 {draw}", width(c))));
+    }
+    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+    assemble(&objects)
 }
 
 fn ocr_fixture(name: &str) -> PathBuf {
@@ -166,6 +262,71 @@ fn a_scanned_png_and_an_image_only_pdf_are_found_by_a_word_at_their_page() {
     assert_eq!(invoices[0].location.page, Some(1));
     // Two PDF pages and one image.
     assert_eq!(e.status().expect("status").recognised_pages, 3);
+}
+
+#[test]
+fn a_page_whose_fonts_lack_a_unicode_map_is_recognised_and_a_page_with_text_is_not() {
+    require_pdfium();
+    if !have_ocr_models() {
+        return;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(docs.path(), "garbled.pdf", text_pdf(SENTENCE, true));
+    write(docs.path(), "typed.pdf", text_pdf(OTHER, false));
+    // What a reader of the text layer gets: glyph numbers, no words.
+    let off = crumb_engine::ocr::OcrSettings {
+        enabled: false,
+        ..Default::default()
+    };
+    let layer = crumb_engine::ocr::with_settings(&off, || {
+        crumb_engine::extract::Extractors::default().extract(
+            FileKind::Pdf,
+            &text_pdf(SENTENCE, true),
+            "garbled.pdf",
+            &Limits::default(),
+        )
+    })
+    .expect("the garbled page has a text layer");
+    let layer: String = layer.blocks.iter().map(|b| b.text.as_str()).collect();
+    assert!(
+        !layer.contains("lighthouse") && layer.chars().any(|c| c.is_control() && c != '\n'),
+        "{layer:?}"
+    );
+    let e = engine(data.path());
+    let report = index(&e, docs.path());
+    assert_eq!(report.indexed, 2, "{:?}", report.failures);
+    let hits = search(&e, "marmalade");
+    assert_eq!(names(&hits), ["garbled.pdf"]);
+    assert_eq!(hits[0].location.page, Some(1));
+    assert_eq!(hits[0].location.label.as_deref(), Some("recognised text"));
+    // The page with good text keeps its own text and is not recognised.
+    let typed = search(&e, "invoices");
+    assert_eq!(names(&typed), ["typed.pdf"]);
+    assert_eq!(typed[0].location.label, None);
+    assert_eq!(e.status().expect("status").recognised_pages, 1);
+}
+
+/// `lorem-150dpi.png` is page 1 of pdf.js's `issue13242.pdf` (Apache-2.0),
+/// rendered by pdftoppm at 150 dpi, rows 120 to 940, 8 grey levels: 19 lines
+/// of Lorem ipsum, 3 of them with "consetetur". The orientation classifier
+/// calls some of these upright lines upside down; turning them alone lost 3
+/// of the 19 lines and 2 of the 3 "consetetur".
+#[test]
+fn an_upright_page_keeps_every_line_that_the_classifier_doubts() {
+    if !have_ocr_models() {
+        return;
+    }
+    let bytes = std::fs::read(ocr_fixture("lorem-150dpi.png")).expect("fixture");
+    let image = crumb_engine::extract::decode_image(&bytes).expect("the fixture decodes");
+    crumb_engine::models::init_runtime(None).expect("ONNX Runtime");
+    let models = crumb_engine::ocr::find_models().expect("models");
+    let text = crumb_engine::ocr::Ocr::open(&models, 2)
+        .expect("models open")
+        .read(&image)
+        .expect("recognised");
+    assert_eq!(text.matches("consetetur").count(), 3, "{text}");
+    assert_eq!(text.lines().count(), 19, "{text}");
 }
 
 #[test]

@@ -30,6 +30,7 @@ mod doc;
 mod docx;
 mod email;
 mod epub;
+mod garbled;
 mod html;
 mod image;
 mod legacy;

@@ -7,9 +7,11 @@
 //! fields are flattened first, so text that lives only in a widget's
 //! appearance (filled forms, free-text notes) is found too, as poppler does.
 //!
-//! A page with no text layer at all (a scan) is rendered at [`OCR_DPI`] and
-//! its text recognised (see [`crate::ocr`]); its block is labelled
-//! "recognised text". Pages that have text are never recognised.
+//! A page with no text layer at all (a scan), or one whose text layer is
+//! garbage because its fonts lack a Unicode map ([`super::garbled`]), is
+//! rendered at [`OCR_DPI`] and its text recognised (see [`crate::ocr`]); its
+//! block is labelled "recognised text". Pages with good text are never
+//! recognised.
 
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
@@ -98,11 +100,15 @@ impl Extractor for PdfExtractor {
                 }
             }
             let mut location = Location::page(index as u32 + 1);
-            if text.trim().is_empty() && ocr_on {
+            let garbled = super::garbled::is_garbled(&text);
+            if (text.trim().is_empty() || garbled) && ocr_on {
                 if ocr_failed.is_some() || !ocr::budget_left() {
                     ocr_skipped += 1;
                 } else {
                     match recognise_page(&page) {
+                        // A garbled layer nothing could be read over stays:
+                        // its digits and punctuation may still be right.
+                        Ok(t) if garbled && t.trim().is_empty() => {}
                         Ok(t) => {
                             text = t;
                             location.label = Some(ocr::RECOGNISED_LABEL.to_string());

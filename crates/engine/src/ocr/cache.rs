@@ -6,7 +6,7 @@
 use std::path::Path;
 
 /// Bumped whenever the models or the pipeline change what they read.
-const PIPELINE: &[u8] = b"crumb-ocr 1 pp-ocrv4 det/rec/cls";
+const PIPELINE: &[u8] = b"crumb-ocr 2 pp-ocrv4 det/rec/cls";
 
 /// The cache key of a page.
 pub fn key(page: &[u8]) -> String {

@@ -120,8 +120,15 @@ pub fn boxes_from_map(
             }
         }
     }
+    let found = regions(&mask, width, height);
+    let mut heights: Vec<usize> = found.iter().map(|r| r.3 - r.1).collect();
+    heights.sort_unstable();
+    let usual = heights.get(heights.len() / 2).copied().unwrap_or(0);
     let mut out = Vec::new();
-    for (x0, y0, x1, y1) in regions(&mask, width, height) {
+    for (x0, y0, x1, y1) in found
+        .into_iter()
+        .flat_map(|r| split_lines(&mask, width, r, usual))
+    {
         if out.len() >= opts.max_boxes {
             break;
         }
@@ -152,6 +159,56 @@ pub fn boxes_from_map(
     out
 }
 
+/// A region much taller than the page's usual one is often two or more lines
+/// joined by a descender touching the ascender below (at 150 dpi, or after
+/// the dilation), and the recogniser reads one line per box, so the others
+/// were lost. Such a region is cut at the rows where its mask thins to a
+/// valley (under a sixth of its fullest row), each part keeping the columns
+/// its own rows cover.
+fn split_lines(
+    mask: &[bool],
+    width: usize,
+    region: (usize, usize, usize, usize),
+    usual: usize,
+) -> Vec<(usize, usize, usize, usize)> {
+    let (x0, y0, x1, y1) = region;
+    if usual == 0 || (y1 - y0) * 5 < usual * 8 {
+        return vec![region];
+    }
+    let rows: Vec<usize> = (y0..y1)
+        .map(|y| {
+            mask[y * width + x0..y * width + x1]
+                .iter()
+                .filter(|&&m| m)
+                .count()
+        })
+        .collect();
+    let fullest = rows.iter().copied().max().unwrap_or(0);
+    let mut parts = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, &count) in rows.iter().chain(std::iter::once(&0)).enumerate() {
+        let valley = count * 6 < fullest;
+        match (start, valley) {
+            (None, false) => start = Some(i),
+            (Some(s), true) => {
+                let (ys, ye) = (y0 + s, y0 + i);
+                let cols = (x0..x1).filter(|&x| (ys..ye).any(|y| mask[y * width + x]));
+                let (cx0, cx1) = cols.fold((x1, x0), |(a, b), x| (a.min(x), b.max(x + 1)));
+                if cx1 > cx0 {
+                    parts.push((cx0, ys, cx1, ye));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if parts.len() > 1 {
+        parts
+    } else {
+        vec![region]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +222,44 @@ mod tests {
         assert_eq!(input_size(400, 100, &o), (2944, 736));
         // …but a long strip no further than twice the long-side bound.
         assert_eq!(input_size(4000, 50, &o), (3200, 32));
+    }
+
+    #[test]
+    fn two_lines_joined_by_a_descender_become_two_boxes() {
+        let (w, h) = (60, 40);
+        let mut prob = vec![0f32; w * h];
+        // Three single lines set the usual height (4 rows)…
+        for (y0, x0) in [(0, 40), (8, 40), (16, 40)] {
+            for y in y0..y0 + 4 {
+                for x in x0..x0 + 15 {
+                    prob[y * w + x] = 0.9;
+                }
+            }
+        }
+        // …and two lines (rows 2..6 and 10..14) joined by a one-pixel
+        // descender at x 10 make one region.
+        for y in (2..6).chain(10..14) {
+            for x in 2..30 {
+                prob[y * w + x] = 0.9;
+            }
+        }
+        for y in 6..10 {
+            prob[y * w + 10] = 0.9;
+        }
+        let opts = DetectOptions {
+            box_threshold: 0.3,
+            ..DetectOptions::default()
+        };
+        let mut left: Vec<TextBox> = boxes_from_map(&prob, w, h, &opts)
+            .into_iter()
+            .filter(|b| b.x0 < 35.0)
+            .collect();
+        left.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(
+            left[0].y1 < left[1].y1 && left[0].y0 < 4.0 && left[1].y0 > 4.0,
+            "{left:?}"
+        );
     }
 
     #[test]
