@@ -230,6 +230,9 @@ def main():
     ap.add_argument("--pages", type=int, default=210)
     ap.add_argument("--dpi", type=int, nargs="+", default=[150, 300])
     ap.add_argument("--cache")
+    ap.add_argument("--fill", action="store_true",
+                    help="with --cache: read pages already cached, run the engines on the rest "
+                         "(completes an interrupted run; CER only, its pages/s mixes both)")
     ap.add_argument("--only", choices=["crumb", "tesseract"])
     ap.add_argument("--reuse", choices=["crumb", "tesseract"], action="append", default=[])
     ap.add_argument("--partial", action="store_true",
@@ -268,7 +271,7 @@ def main():
             order = engines if i % 2 == 0 else engines[::-1]
             for engine in order:
                 cached = cache / engine / f"{key}.json" if cache else None
-                if engine in args.reuse:
+                if engine in args.reuse or (args.fill and cached and cached.is_file()):
                     if not (cached and cached.is_file()):
                         sys.exit(f"--reuse {engine}: {pdf} page {p} at {dpi} dpi is not in the cache")
                     row = json.loads(cached.read_text())
