@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from devenv import pct, served_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CRUMB_SHARED", ROOT.parent / "shared"))
 SCIFACT = SHARED / "datasets/scifact"
@@ -41,10 +43,6 @@ def rss_kib(pid):
             return int(line.split()[1])
     return 0
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
 
 
 def main():
@@ -79,7 +77,7 @@ def main():
         server = subprocess.Popen(
             [a.crumb, "serve", "--port", "0", "--data-dir", str(data), "--embedder", str(MINILM),
              "--reranker", str(RERANKER)], stdout=subprocess.PIPE, cwd=ROOT, env=env, text=True)
-        port = int(server.stdout.readline().rsplit(":", 1)[1])
+        port = served_port(server)
 
         def call(conn, path, body):
             conn.request("POST", path, body=json.dumps(body), headers={

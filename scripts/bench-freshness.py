@@ -19,15 +19,11 @@ Usage:
 import argparse, json, os, shutil, signal, sqlite3, subprocess, tempfile, threading, time
 from pathlib import Path
 
-from devenv import ROOT  # also names the checkout's native libraries
+from devenv import ROOT, pct  # also names the checkout's native libraries
 SCIFACT = ROOT / ".cache/bench/scifact/docs"
 MINILM = ROOT / ".cache/models/minilm"
 NO_MODELS = ["--embedder", "none", "--reranker", "none"]
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def found_words(crumb, data, qfile):

@@ -13,19 +13,15 @@ Usage: scripts/bench-keyword.py [--crumb PATH ...] [--rounds 3]   (run alone: /t
 import argparse, json, os, shutil, subprocess, tempfile
 from pathlib import Path
 
-from devenv import ROOT  # also names the checkout's native libraries
+from devenv import ROOT, pct, scifact_test_queries  # also names the checkout's native libraries
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--crumb", action="append")
     ap.add_argument("--docs", default=str(ROOT / ".cache/bench/scifact/docs"))
-    ap.add_argument("--queries", default=str(ROOT / ".cache/bench/scifact/queries-test.tsv"))
+    ap.add_argument("--queries", help="id<TAB>query lines (default: SciFact's 300 test queries)")
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     crumbs = [str(Path(c).resolve()) for c in (a.crumb or [ROOT / "target/release/crumb"])]
@@ -33,6 +29,10 @@ def main():
         raise SystemExit(f"{a.docs} missing: scripts/bench-scifact.py writes it")
     work = Path(tempfile.mkdtemp(prefix="crumb-keyword-"))
     try:
+        if not a.queries:
+            a.queries = str(work / "queries.tsv")
+            Path(a.queries).write_text(
+                "".join(f"{i}\t{t}\n" for i, t in scifact_test_queries().items()))
         data = {}
         for i, c in enumerate(crumbs):
             data[c] = work / f"data-{i}"

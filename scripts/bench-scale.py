@@ -21,11 +21,11 @@ Then, one measurement at a time (run it on a quiet machine):
 Usage: scripts/bench-scale.py [--passages 1000000] [--work .cache/bench/scale]
            [--crumb target/release/crumb] [--peer OTHER_BUILD] [--steps build,vectors,measure]
 """
-import argparse, json, math, os, shutil, signal, socket, statistics, subprocess, sys
+import argparse, json, math, os, shutil, signal, statistics, subprocess, sys
 import tempfile, time, urllib.request
 from pathlib import Path
 
-from devenv import ROOT  # also names the checkout's native libraries
+from devenv import ROOT, pct, scifact_test_queries, served_port  # also names the checkout's native libraries
 
 EDITABLE = {".txt", ".md", ".rst", ".py", ".html", ".htm"}
 SHARED = ROOT.parent / "shared"
@@ -148,17 +148,12 @@ def vectors(a, crumb, work):
     return {"model": mid, "vectors_report": json.loads(r.stdout.strip().splitlines()[-1])}
 
 
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
-
 
 def queries_file(work, n):
-    src = ROOT / ".cache/bench/scifact/queries-test.tsv"
-    lines = [l for l in src.read_text().splitlines() if l.strip()][:n]
+    queries = list(scifact_test_queries().items())[:n]
     out = work / "queries.tsv"
-    out.write_text("\n".join(lines) + "\n")
-    return out, [l.split("\t", 1)[1] for l in lines]
+    out.write_text("".join(f"{i}\t{t}\n" for i, t in queries))
+    return out, [t for _, t in queries]
 
 
 def search_args(a, mode):
@@ -187,30 +182,15 @@ def in_process(a, crumb, data, mode, qfile):
     return [json.loads(l)["ms"] for l in r.stdout.splitlines() if l.strip()]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve_rss(a, crumb, data, queries):
     """`crumb serve`'s resident memory after answering every query, hybrid, over HTTP."""
-    port = free_port()
     token = "bench-scale-token-0123456789abcdef"
     env = dict(os.environ, CRUMB_API_TOKEN=token)
-    p = subprocess.Popen([crumb, "--data-dir", str(data), "serve", "--port", str(port),
+    p = subprocess.Popen([crumb, "--data-dir", str(data), "serve", "--port", "0",
                           "--embedder", a.embedder, "--reranker", "none"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if p.poll() is not None or time.time() > deadline:
-                    raise SystemExit(f"crumb serve did not start:\n{p.stderr.read()[-3000:]}")
-                time.sleep(0.1)
+        port = served_port(p)
         for q in queries:
             req = urllib.request.Request(
                 f"http://127.0.0.1:{port}/v1/search",

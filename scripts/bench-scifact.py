@@ -90,6 +90,20 @@ def load_qrels(split: str):
     return qrels
 
 
+def split_queries(split: str):
+    """(queries, qrels) of a split: the queries with a relevant abstract, id -> text (tabs and
+    newlines made spaces), in the dataset's order; also read by bench-keyword.py and
+    bench-scale.py."""
+    qrels = load_qrels(split)
+    queries = {}
+    with open(DATA / "queries.jsonl") as f:
+        for line in f:
+            q = json.loads(line)
+            if q["_id"] in qrels:
+                queries[q["_id"]] = q["text"].replace("\t", " ").replace("\n", " ")
+    return queries, qrels
+
+
 def ndcg_at_10(ranked, rels):
     dcg = sum(rels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
     ideal = sorted(rels.values(), reverse=True)[:10]
@@ -135,13 +149,7 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     t_index = time.time() - t0
 
-    qrels = load_qrels(a.split)
-    queries = {}
-    with open(DATA / "queries.jsonl") as f:
-        for line in f:
-            q = json.loads(line)
-            if q["_id"] in qrels:
-                queries[q["_id"]] = q["text"].replace("\t", " ").replace("\n", " ")
+    queries, qrels = split_queries(a.split)
     if a.max_queries:
         queries = dict(list(queries.items())[: a.max_queries])
         qrels = {q: qrels[q] for q in queries}

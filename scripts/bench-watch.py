@@ -19,6 +19,8 @@ Embedder off (keyword index only). Usage:
 import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 
+from devenv import pct
+
 ROOT = Path(__file__).resolve().parent.parent
 # Keyword index only: no model is loaded by the watcher or by the searches.
 NO_MODELS = ["--embedder", "none", "--reranker", "none"]
@@ -78,10 +80,6 @@ def all_found(crumb, data, qfile, n):
         return 0
     return sum(1 for line in out.stdout.splitlines() if json.loads(line)["hits"])
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def main():

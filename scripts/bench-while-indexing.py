@@ -13,19 +13,15 @@ localhost sends hybrid searches one after another (SciFact test queries):
 Reports p50/p95/max for both, and how long the burst took. Usage:
     scripts/bench-while-indexing.py [--crumb PATH] [--base 1000] [--burst 4000]
 """
-import argparse, http.client, json, os, shutil, sqlite3, statistics, subprocess, tempfile, time
+import argparse, http.client, json, os, shutil, sqlite3, subprocess, tempfile, time
 from pathlib import Path
 
-from devenv import ROOT  # also names the checkout's native libraries
+from devenv import ROOT, pct, served_port  # also names the checkout's native libraries
 SCIFACT = ROOT / ".cache/bench/scifact/docs"
 QUERIES = ROOT.parent / "shared/datasets/scifact/queries.jsonl"
 MINILM = ROOT / ".cache/models/minilm"
 TOKEN = "bench-while-indexing"
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def counts(db):
@@ -61,13 +57,7 @@ def main():
     proc = subprocess.Popen([a.crumb, "--data-dir", str(data), "serve", "--port", "0",
                              "--watch", str(docs), "--embedder", str(MINILM), "--reranker", "none"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    port = None
-    for line in proc.stdout:
-        if "127.0.0.1:" in line:
-            port = int(line.split("127.0.0.1:")[1].split()[0].strip("/"))
-            break
-    if port is None:
-        raise SystemExit(proc.stderr.read())
+    port = served_port(proc)
     db = data / "catalog.sqlite"
 
     def settled(n_files):
