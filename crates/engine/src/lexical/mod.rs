@@ -348,14 +348,13 @@ impl Lexical {
         Ok(())
     }
 
-    /// Merges the small segments a bulk run leaves behind into one, and
-    /// returns how many were merged. Each commit writes a segment, and
+    /// Merges the small segments a bulk run leaves behind into one. Each commit writes a segment, and
     /// tantivy's background merges die with a short-lived process (`crumb
     /// index`), so a run could leave a dozen: a search walks every segment's
     /// term dictionaries and postings, and at SciFact size most of a keyword
     /// query's time went to the ten small ones. Segments past an eighth of
     /// the largest are left alone: rewriting them costs more than it saves.
-    pub fn merge_small_segments(&self) -> Result<usize> {
+    pub fn merge_small_segments(&self) -> Result<()> {
         let metas = self.index.searchable_segment_metas()?;
         let largest = metas.iter().map(|m| m.max_doc()).max().unwrap_or(0);
         let limit = (largest / 8).max(SMALL_SEGMENT_DOCS);
@@ -365,21 +364,16 @@ impl Lexical {
             .map(|m| m.id())
             .collect();
         if small.len() < 2 {
-            return Ok(0);
+            return Ok(());
         }
         let merged = self.writer()?.merge(&small).wait();
         match merged {
-            Ok(_) => {
-                self.reader.reload()?;
-                Ok(small.len())
-            }
+            Ok(_) => self.reader.reload()?,
             // A background merge already holds some of them: it will leave
             // fewer segments too.
-            Err(e) => {
-                tracing::debug!(target: "lexical", error = %e, "small segments not merged");
-                Ok(0)
-            }
+            Err(e) => tracing::debug!(target: "lexical", error = %e, "small segments not merged"),
         }
+        Ok(())
     }
 
     /// Picks up commits made by another process. A commit replaces

@@ -39,7 +39,7 @@ pub struct VectorIndex {
 }
 
 /// Candidates scored in int8 per requested hit before f32 rescoring.
-pub(crate) const RESCORE_FACTOR: usize = 4;
+const RESCORE_FACTOR: usize = 4;
 /// Rows per scanning thread at least: below this a thread costs more than it saves.
 const PARALLEL_ROWS: usize = 65_536;
 
@@ -359,16 +359,38 @@ impl VectorIndex {
         query: &[f32],
         top_n: usize,
     ) -> Result<Vec<(i64, f32)>> {
-        if self.quantization() == Quantization::None {
-            return Ok(self.search(query, top_n));
-        }
-        let candidates = self.search(query, top_n * RESCORE_FACTOR);
-        rescore(conn, &self.model, query, candidates, top_n)
+        rescored(conn, &self.model, self.quantization(), query, top_n, |n| {
+            self.search(query, n)
+        })
     }
 }
 
+/// The best `top_n` by exact score. `candidates(n)` gives the best `n` by
+/// the index's own score: exact already without quantization; under int8,
+/// [`RESCORE_FACTOR`] times more of them are rescored with their stored f32
+/// vectors.
+pub(crate) fn rescored(
+    conn: &Connection,
+    model: &str,
+    quant: Quantization,
+    query: &[f32],
+    top_n: usize,
+    candidates: impl FnOnce(usize) -> Vec<(i64, f32)>,
+) -> Result<Vec<(i64, f32)>> {
+    if quant == Quantization::None {
+        return Ok(candidates(top_n));
+    }
+    rescore(
+        conn,
+        model,
+        query,
+        candidates(top_n * RESCORE_FACTOR),
+        top_n,
+    )
+}
+
 /// The best `top_n` of `candidates` by their exact f32 vectors from the store.
-pub(crate) fn rescore(
+fn rescore(
     conn: &Connection,
     model: &str,
     query: &[f32],

@@ -15,7 +15,7 @@
 //! SQLite stays the source of truth: a snapshot whose position is older than
 //! what the log still holds (the writer trims it) reloads in full.
 
-use super::index::{rescore, sort_hits, Quantization, RowSet, VectorIndex};
+use super::index::{rescored, sort_hits, Quantization, RowSet, VectorIndex};
 use super::persist;
 use super::store::load_vectors;
 use crate::Result;
@@ -331,11 +331,9 @@ impl VectorSnapshot {
         query: &[f32],
         top_n: usize,
     ) -> Result<Vec<(i64, f32)>> {
-        if self.quant == Quantization::None {
-            return Ok(self.search(query, top_n));
-        }
-        let candidates = self.search(query, top_n * super::index::RESCORE_FACTOR);
-        rescore(conn, &self.model, query, candidates, top_n)
+        rescored(conn, &self.model, self.quant, query, top_n, |n| {
+            self.search(query, n)
+        })
     }
 
     /// The `top_n` nearest among `ids` only, rescored: a selective filter's
@@ -348,22 +346,20 @@ impl VectorSnapshot {
         ids: &[i64],
         top_n: usize,
     ) -> Result<Vec<(i64, f32)>> {
-        let mut hits = Vec::new();
-        for s in &self.segments {
-            let rows: Vec<usize> = ids
-                .iter()
-                .flat_map(|&id| s.index.rows_of(id))
-                .filter(|&r| !s.deleted.contains(r))
-                .collect();
-            hits.extend(s.index.score_rows(query, &rows));
-        }
-        sort_hits(&mut hits);
-        if self.quant == Quantization::None {
-            hits.truncate(top_n);
-            return Ok(hits);
-        }
-        hits.truncate(top_n * super::index::RESCORE_FACTOR);
-        rescore(conn, &self.model, query, hits, top_n)
+        rescored(conn, &self.model, self.quant, query, top_n, |n| {
+            let mut hits = Vec::new();
+            for s in &self.segments {
+                let rows: Vec<usize> = ids
+                    .iter()
+                    .flat_map(|&id| s.index.rows_of(id))
+                    .filter(|&r| !s.deleted.contains(r))
+                    .collect();
+                hits.extend(s.index.score_rows(query, &rows));
+            }
+            sort_hits(&mut hits);
+            hits.truncate(n);
+            hits
+        })
     }
 }
 
