@@ -136,3 +136,44 @@ fn a_preview_shows_the_hits_passage_with_every_match_marked() {
         .preview(hit.file_id + 1000, hit.passage_id, "squall")
         .is_err());
 }
+
+/// A keyword hit whose passage the catalog no longer has (the lexical index
+/// is one commit behind after a crash) gives its place to the next file: a
+/// search reads passages' text only for what it shows, and must still never
+/// show a file it cannot read, nor a short page.
+#[test]
+fn a_hit_the_catalog_lost_gives_its_place_to_the_next_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    write(&docs, "z1.txt", "zebra zebra zebra zebra on the plain");
+    write(
+        &docs,
+        "z2.txt",
+        "zebra zebra in the long grass of the plain",
+    );
+    write(
+        &docs,
+        "z3.txt",
+        "a zebra once, among many other animals of the plain",
+    );
+    let data = tmp.path().join("data");
+    let e = engine(&data);
+    index(&e, &docs);
+    let names = |limit: usize| -> Vec<String> {
+        let req = SearchRequest::new("zebra")
+            .with_rerank(false)
+            .with_limit(limit);
+        crate::common::names(&e.search(&req).expect("search"))
+    };
+    assert_eq!(names(1), ["z1.txt"]);
+    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).expect("catalog");
+    let gone = conn
+        .execute(
+            "DELETE FROM passages WHERE file_id = (SELECT id FROM files WHERE path LIKE '%z1.txt')",
+            [],
+        )
+        .expect("delete");
+    assert!(gone > 0);
+    assert_eq!(names(1), ["z2.txt"]);
+    assert_eq!(names(10), ["z2.txt", "z3.txt"]);
+}

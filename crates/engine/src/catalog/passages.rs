@@ -116,6 +116,22 @@ impl Catalog {
         Ok(out)
     }
 
+    /// The file of each passage in `ids` that the catalog still has, without
+    /// reading any text: what grouping meaning-search candidates into files
+    /// needs.
+    pub fn passage_files(&self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(ids)
+            .map_err(|e| crate::Error::Bug(format!("encode ids: {e}")))?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, file_id FROM passages WHERE id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = st.query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Files written to the catalog but not yet mirrored in the lexical index.
     pub fn unsynced_files(&self) -> Result<Vec<i64>> {
         let mut st = self

@@ -67,6 +67,9 @@ pub struct LexicalHit {
     pub passage_id: i64,
     /// BM25 score (0 when the query has no words, only filters).
     pub score: f32,
+    /// The passage's file, from the index's own column: a search groups its
+    /// candidates into files without reading the catalog.
+    pub file_id: i64,
 }
 
 /// The id under which a file's name entry (no passage) appears in results:
@@ -438,10 +441,11 @@ impl Lexical {
         let mut out = Vec::with_capacity(top.len());
         let mut ids = ResultIds::new(searcher);
         for (score, addr) in top {
-            if let Some(id) = ids.get(addr)? {
+            if let Some((id, file_id)) = ids.get_with_file(addr)? {
                 out.push(LexicalHit {
                     passage_id: id,
                     score,
+                    file_id,
                 });
             }
         }
@@ -670,6 +674,11 @@ impl<'s> ResultIds<'s> {
     }
 
     fn get(&mut self, addr: DocAddress) -> Result<Option<i64>> {
+        Ok(self.get_with_file(addr)?.map(|(id, _)| id))
+    }
+
+    /// The result id and the file id of a document.
+    fn get_with_file(&mut self, addr: DocAddress) -> Result<Option<(i64, i64)>> {
         let slot = self
             .columns
             .get_mut(addr.segment_ord as usize)
@@ -681,11 +690,11 @@ impl<'s> ResultIds<'s> {
         let Some((passage, file)) = slot.as_ref() else {
             return Ok(None);
         };
-        Ok(match passage.first(addr.doc_id) {
-            Some(0) => file.first(addr.doc_id).map(|f| name_entry_id(f as i64)),
-            Some(id) => Some(id as i64),
-            None => None,
-        })
+        let (Some(p), Some(f)) = (passage.first(addr.doc_id), file.first(addr.doc_id)) else {
+            return Ok(None);
+        };
+        let f = f as i64;
+        Ok(Some((if p == 0 { name_entry_id(f) } else { p as i64 }, f)))
     }
 }
 

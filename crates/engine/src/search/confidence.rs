@@ -23,16 +23,14 @@
 //! test split and the other pages. See docs/BENCHMARKS.md, "No strong match".
 
 use super::Candidate;
-use crate::catalog::StoredPassage;
 use crate::engine::Engine;
 use crate::lexical::LexicalQuery;
 use crate::Result;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The keyword passages whose coverage is looked at: the best of the first
 /// few, as the top one is not always the fullest.
-const COVERAGE_TOP: usize = 3;
+pub(crate) const COVERAGE_TOP: usize = 3;
 
 /// Without an embedder, keywords answer a query when the words found in
 /// one of the best passages carry at least this much IDF, in units of the
@@ -103,7 +101,7 @@ impl Engine {
         lexical: &[(i64, f32)],
         vector: &[(i64, f32)],
         fused: &[Candidate],
-        passages: &HashMap<i64, StoredPassage>,
+        passages: &super::passages::SearchPassages,
     ) -> Result<Evidence> {
         let mut best: Option<crate::lexical::Coverage> = None;
         if !lexical.is_empty() {

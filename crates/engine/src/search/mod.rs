@@ -5,6 +5,7 @@ pub mod confidence;
 mod fuse;
 mod group;
 mod names;
+mod passages;
 pub mod query;
 mod rerank;
 mod run;

@@ -1,17 +1,17 @@
 //! `Engine::search`: lexical + vector → fuse → rerank → group into files.
 
+use super::confidence::COVERAGE_TOP;
+use super::passages::SearchPassages;
 use super::window::{focus_window, CPU_WINDOW_TOKENS};
 use super::{
     fuse_with, group_by_file, names, rerank_candidates, Candidate, Hit, Mode, ParsedQuery,
     ScoreDetails, SearchRequest, SearchResults,
 };
-use crate::catalog::StoredPassage;
 use crate::engine::Engine;
 use crate::lexical::LexicalQuery;
 use crate::models::Reranker;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// Longest snippet shown for a hit, in bytes.
 const SNIPPET_CHARS: usize = 240;
@@ -139,16 +139,16 @@ impl Engine {
         };
         let candidates = req.candidates.max(req.limit);
 
-        let lexical = if mode == Mode::Vector && parsed.has_text() {
+        let lexical_hits = if mode == Mode::Vector && parsed.has_text() {
             Vec::new()
         } else {
             let _s = tracing::debug_span!(target: "search::lexical", "bm25").entered();
-            self.lexical
-                .search(&lq, candidates)?
-                .into_iter()
-                .map(|h| (h.passage_id, h.score))
-                .collect()
+            self.lexical.search(&lq, candidates)?
         };
+        let lexical: Vec<(i64, f32)> = lexical_hits
+            .iter()
+            .map(|h| (h.passage_id, h.score))
+            .collect();
         let vector = match (&embedder, mode) {
             (Some(e), Mode::Vector | Mode::Hybrid) if parsed.has_text() => {
                 self.vector_candidates(e.as_ref(), query, &lq, candidates)?
@@ -156,39 +156,54 @@ impl Engine {
             _ => Vec::new(),
         };
 
-        let passages = {
-            let mut ids: Vec<i64> = lexical.iter().chain(&vector).map(|c| c.0).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut found = self.reader()?.passages_by_id(&ids)?;
-            self.add_name_entries(&ids, &mut found)?;
-            found
-        };
-        let file_of = |p: i64| passages.get(&p).map(|s| s.file_id);
-        let mut fused = fuse_with(req.fusion, &lexical, &vector, file_of);
-        // Stale tantivy docs (a crash between commits) have no catalog passage.
-        fused.retain(|c| passages.contains_key(&c.passage_id));
+        let mut passages = self.candidate_files(&lexical_hits, &vector)?;
+        let mut fused = fuse_with(req.fusion, &lexical, &vector, |p| passages.file_of(p));
+        // A meaning candidate whose passage has just been deleted has no file.
+        fused.retain(|c| passages.file_of(c.passage_id).is_some());
         if mode == Mode::Bm25 {
             // With one list, BM25 itself is the clearest score to show.
             for c in &mut fused {
                 c.fused = c.bm25_score.unwrap_or(c.fused);
             }
         }
-        let ranked = |fused: &[Candidate]| -> Result<Vec<Hit>> {
-            let files = group_by_file(fused, file_of);
-            self.hits(&lq, files.into_iter().take(req.limit), &passages)
-        };
         let reranker = if req.rerank && parsed.has_text() {
             self.reranker()
         } else {
             None
         };
-        let groups = rerank_candidates(&fused, file_of, req.rerank_top, RERANK_PER_FILE);
-        if let Some(reranker) = reranker.filter(|_| !groups.is_empty()) {
+        // The passages the reranker reads, best files first: the first
+        // `rerank_first` files, then the rest of the depth.
+        let (head, tail) = match &reranker {
+            Some(_) => loop {
+                let groups = rerank_candidates(
+                    &fused,
+                    |p| passages.file_of(p),
+                    req.rerank_top,
+                    RERANK_PER_FILE,
+                );
+                let ids = |g: &[Vec<usize>]| -> Vec<i64> {
+                    g.concat().iter().map(|&i| fused[i].passage_id).collect()
+                };
+                let first = match req.rerank_first {
+                    0 => groups.len(),
+                    n => n.min(groups.len()),
+                };
+                let (head, tail) = (ids(&groups[..first]), ids(&groups[first..]));
+                let all: Vec<i64> = head.iter().chain(&tail).copied().collect();
+                if !self.load_passages(&mut passages, &all, &mut fused)? {
+                    break (head, tail);
+                }
+            },
+            None => (Vec::new(), Vec::new()),
+        };
+        if let Some(reranker) = reranker.filter(|_| !head.is_empty()) {
             if let Some(f) = on_stage.as_deref_mut() {
-                f(SearchStage::Fused, &ranked(&fused)?);
+                f(
+                    SearchStage::Fused,
+                    &self.ranked(&lq, &mut fused, &mut passages, req.limit)?,
+                );
             }
-            let _s = tracing::debug_span!(target: "search::rerank", "rerank", files = groups.len())
+            let _s = tracing::debug_span!(target: "search::rerank", "rerank", passages = head.len() + tail.len())
                 .entered();
             let window = req
                 .rerank_window
@@ -204,20 +219,20 @@ impl Engine {
                 terms: self.lexical.query_terms(query),
                 window,
             };
-            let first = match req.rerank_first {
-                0 => groups.len(),
-                n => n.min(groups.len()),
-            };
-            let (head, tail) = groups.split_at(first);
-            self.rerank(&input, &mut fused, head.concat(), &passages, should_stop)?;
+            self.rerank(&input, &mut fused, head, &passages, should_stop)?;
             if !tail.is_empty() {
                 if let Some(f) = on_stage.as_deref_mut() {
-                    f(SearchStage::Partial, &ranked(&fused)?);
+                    f(
+                        SearchStage::Partial,
+                        &self.ranked(&lq, &mut fused, &mut passages, req.limit)?,
+                    );
                 }
-                self.rerank(&input, &mut fused, tail.concat(), &passages, should_stop)?;
+                self.rerank(&input, &mut fused, tail, &passages, should_stop)?;
             }
         }
-        let hits = ranked(&fused)?;
+        let hits = self.ranked(&lq, &mut fused, &mut passages, req.limit)?;
+        let covered: Vec<i64> = lexical.iter().take(COVERAGE_TOP).map(|c| c.0).collect();
+        self.load_passages(&mut passages, &covered, &mut fused)?;
         let evidence = self.evidence(&lq, &lexical, &vector, &fused, &passages)?;
         if let Some(f) = on_stage {
             f(SearchStage::Done, &hits);
@@ -272,22 +287,21 @@ impl Engine {
         &self,
         input: &RerankInput<'_>,
         fused: &mut [Candidate],
-        picked: Vec<usize>,
-        passages: &HashMap<i64, StoredPassage>,
+        ids: Vec<i64>,
+        passages: &SearchPassages,
         should_stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<()> {
         if should_stop() {
             return Err(Error::Cancelled);
         }
         let model = input.reranker.id();
-        let ids: Vec<i64> = picked.iter().map(|&i| fused[i].passage_id).collect();
         let mut scores = self
             .rerank_cache
             .get(model, input.query, input.window, &ids);
         let todo: Vec<i64> = ids
             .iter()
             .copied()
-            .filter(|id| !scores.contains_key(id))
+            .filter(|id| !scores.contains_key(id) && passages.get(id).is_some())
             .collect();
         if !todo.is_empty() {
             let budget = input
@@ -308,9 +322,9 @@ impl Engine {
                 .put(model, input.query, input.window, &fresh);
             scores.extend(fresh);
         }
-        for &i in &picked {
-            if let Some(s) = scores.get(&fused[i].passage_id) {
-                fused[i].rerank = Some(s.score);
+        for c in fused.iter_mut() {
+            if let Some(s) = scores.get(&c.passage_id) {
+                c.rerank = Some(s.score);
             }
         }
         Ok(())
@@ -355,11 +369,32 @@ impl Engine {
         text.get(a..b).unwrap_or(text)
     }
 
+    /// The best `limit` files, their passages loaded (a candidate the
+    /// catalog no longer has gives its place to the next).
+    fn ranked(
+        &self,
+        lq: &LexicalQuery,
+        fused: &mut Vec<Candidate>,
+        passages: &mut SearchPassages,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        loop {
+            let files: Vec<(i64, Candidate)> = group_by_file(fused, |p| passages.file_of(p))
+                .into_iter()
+                .take(limit)
+                .collect();
+            let ids: Vec<i64> = files.iter().map(|(_, c)| c.passage_id).collect();
+            if !self.load_passages(passages, &ids, fused)? {
+                return self.hits(lq, files.into_iter(), passages);
+            }
+        }
+    }
+
     fn hits(
         &self,
         lq: &LexicalQuery,
         files: impl Iterator<Item = (i64, Candidate)>,
-        passages: &HashMap<i64, StoredPassage>,
+        passages: &SearchPassages,
     ) -> Result<Vec<Hit>> {
         let cat = self.reader()?;
         let snippets = self.lexical.snippets(lq, SNIPPET_CHARS)?;
