@@ -32,7 +32,6 @@ use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
@@ -523,7 +522,14 @@ impl Lexical {
     /// 1 means every word is there; the IDF tells rare words from common
     /// ones (`show the result` is covered by any abstract, with little IDF).
     pub fn coverage(&self, q: &LexicalQuery, texts: &[&str]) -> Result<Coverage> {
-        let mut analyzer = self.analyzer(TEXT_ANALYZER)?;
+        // Only the query's words and their stand-ins are looked for, so the
+        // rest of the text need not be stemmed.
+        let mut analyzer = analysis::text_analyzer_towards(
+            q.words
+                .iter()
+                .flat_map(|w| w.tokens.iter().chain(&w.alternatives))
+                .map(String::as_str),
+        );
         let mut present: HashSet<String> = HashSet::new();
         for t in texts {
             present.extend(analyse(&mut analyzer, t).into_iter().map(|a| a.text));
@@ -565,7 +571,7 @@ impl Lexical {
         let make = {
             let searcher = q.searcher.clone();
             let highlight = q.highlight.as_ref().map(|h| h.box_clone());
-            move |field| -> Result<Option<SnippetGenerator>> {
+            move |field| -> Result<Option<snippet::Highlighter>> {
                 let Some(h) = &highlight else {
                     return Ok(None);
                 };
@@ -635,14 +641,14 @@ fn snippet_generator(
     query: &dyn Query,
     field: tantivy::schema::Field,
     max_chars: usize,
-) -> Result<SnippetGenerator> {
+) -> Result<snippet::Highlighter> {
     let mut terms: std::collections::BTreeSet<&Term> = Default::default();
     query.query_terms(&mut |term, _| {
         if term.field() == field {
             terms.insert(term);
         }
     });
-    let mut weights: std::collections::BTreeMap<String, f32> = Default::default();
+    let mut weights: rustc_hash::FxHashMap<String, f32> = Default::default();
     for term in terms {
         let value = term.value();
         let Some(text) = value.as_str() else {
@@ -654,7 +660,7 @@ fn snippet_generator(
         }
     }
     let analyzer = analysis::text_analyzer_towards(weights.keys().map(String::as_str));
-    Ok(SnippetGenerator::new(weights, analyzer, field, max_chars))
+    Ok(snippet::Highlighter::new(weights, analyzer, max_chars))
 }
 
 /// Reads documents' result ids (passage id, or a file's name entry id),

@@ -3,18 +3,98 @@
 
 use super::{name_entry_file, Snippet};
 use crate::catalog::StoredPassage;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
 use std::sync::OnceLock as OnceCell;
-use tantivy::snippet::{collapse_overlapped_ranges, SnippetGenerator};
+use tantivy::snippet::collapse_overlapped_ranges;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+/// Finds the best fragment of a text for a query's terms: tantivy's
+/// `SnippetGenerator::snippet` (0.27), the same fragments and the same
+/// choice, on an analyser that empties the words that cannot match
+/// ([`super::analysis::text_analyzer_towards`]): those cost no lookup and no
+/// lowercased copy, which tantivy made of every word.
+pub(super) struct Highlighter {
+    /// Analysed term → weight (1 / (1 + document frequency)).
+    terms: FxHashMap<String, f32>,
+    analyzer: TextAnalyzer,
+    max_chars: usize,
+}
+
+/// A run of text of at most `max_chars` bytes and the matches in it.
+struct Fragment {
+    score: f32,
+    range: Range<usize>,
+    highlighted: Vec<Range<usize>>,
+}
+
+impl Fragment {
+    fn at(start: usize) -> Fragment {
+        Fragment {
+            score: 0.0,
+            range: start..start,
+            highlighted: Vec::new(),
+        }
+    }
+}
+
+impl Highlighter {
+    pub(super) fn new(
+        terms: FxHashMap<String, f32>,
+        analyzer: TextAnalyzer,
+        max_chars: usize,
+    ) -> Highlighter {
+        Highlighter {
+            terms,
+            analyzer,
+            max_chars,
+        }
+    }
+
+    /// The best-scoring fragment (the first of equals), with its matches
+    /// relative to the text; None when no term occurs.
+    fn best(&self, text: &str) -> Option<Fragment> {
+        let mut analyzer = self.analyzer.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut best: Option<Fragment> = None;
+        let mut keep = |f: Fragment| {
+            if f.score > 0.0 && best.as_ref().is_none_or(|b| f.score > b.score) {
+                best = Some(f);
+            }
+        };
+        let mut fragment = Fragment::at(0);
+        while let Some(token) = stream.next() {
+            if token.offset_to - fragment.range.start > self.max_chars {
+                keep(std::mem::replace(
+                    &mut fragment,
+                    Fragment::at(token.offset_from),
+                ));
+            }
+            fragment.range.end = token.offset_to;
+            if token.text.is_empty() {
+                continue;
+            }
+            if let Some(&w) = self.terms.get(token.text.as_str()) {
+                fragment.score += w;
+                fragment
+                    .highlighted
+                    .push(token.offset_from..token.offset_to);
+            }
+        }
+        keep(fragment);
+        best
+    }
+}
 
 /// Makes snippets of passages around the terms of one query.
 pub struct Snippets {
     /// Highlights terms of the text field (None when the query has no words).
-    pub(super) text: Option<SnippetGenerator>,
+    pub(super) text: Option<Highlighter>,
     /// Highlights terms of the name field, for name entries (a prefix or
     /// fuzzy expansion may exist in names only); made on first use.
-    pub(super) name: OnceCell<Option<SnippetGenerator>>,
+    pub(super) name: OnceCell<Option<Highlighter>>,
     /// What the name generator is made from.
-    pub(super) make_name: Box<dyn Fn() -> Option<SnippetGenerator> + Send + Sync>,
+    pub(super) make_name: Box<dyn Fn() -> Option<Highlighter> + Send + Sync>,
     pub(super) max_chars: usize,
 }
 
@@ -34,32 +114,28 @@ impl Snippets {
         self.make(self.text.as_ref(), text)
     }
 
-    fn make(&self, generator: Option<&SnippetGenerator>, text: &str) -> Snippet {
-        let Some(s) = generator.map(|g| g.snippet(text)) else {
+    fn make(&self, highlighter: Option<&Highlighter>, text: &str) -> Snippet {
+        let Some(f) = highlighter.and_then(|h| h.best(text)) else {
             return Snippet {
                 text: head(text, self.max_chars),
                 highlights: Vec::new(),
                 first_match: None,
             };
         };
-        if s.highlighted().is_empty() {
-            return Snippet {
-                text: head(text, self.max_chars),
-                highlights: Vec::new(),
-                first_match: None,
-            };
-        }
+        let start = f.range.start;
+        let relative: Vec<Range<usize>> = f
+            .highlighted
+            .iter()
+            .map(|r| r.start - start..r.end - start)
+            .collect();
         let mut snippet = Snippet {
-            text: s.fragment().to_string(),
+            text: text[f.range.clone()].to_string(),
             // CJK bigrams overlap (`東京` `京大`): one range per run of matches.
-            highlights: collapse_overlapped_ranges(s.highlighted())
+            highlights: collapse_overlapped_ranges(&relative)
                 .iter()
                 .map(|r| (r.start, r.end))
                 .collect(),
-            first_match: s
-                .highlighted()
-                .first()
-                .map(|r| s.fragment_range().start + r.start),
+            first_match: f.highlighted.first().map(|r| r.start),
         };
         lead_with_match(&mut snippet);
         snippet
