@@ -377,8 +377,18 @@ mod tests {
         let manifest: serde_json::Value = serde_json::from_str(MANIFEST_JSON).expect("manifest");
         let ocr = &manifest["ocr_models"];
         assert_eq!(ocr["license"], "apache-2.0");
-        let wheel_sha = ocr["wheel"]["sha256"].as_str().expect("wheel sha256");
-        assert!(script.contains(wheel_sha));
+        for wheel in ocr["wheels"].as_array().expect("wheels") {
+            let line = format!(
+                "{} {} {}",
+                wheel["package"].as_str().expect("package"),
+                wheel["version"].as_str().expect("version"),
+                wheel["sha256"].as_str().expect("wheel sha256")
+            );
+            assert!(
+                script.contains(&line),
+                "setup-ocr.sh lacks the wheel {line}"
+            );
+        }
         let files = ocr["files"].as_array().expect("files");
         for f in files
             .iter()
@@ -387,8 +397,9 @@ mod tests {
             let sha = f["sha256"].as_str().expect("sha256");
             assert_eq!(sha.len(), 64);
             let line = format!(
-                "{} {} {sha}",
+                "{} {} {} {sha}",
                 f["path"].as_str().unwrap_or(""),
+                f["wheel"].as_str().unwrap_or(""),
                 f["wheel_member"].as_str().unwrap_or("")
             );
             assert!(script.contains(&line), "setup-ocr.sh lacks {line}");
