@@ -7,8 +7,8 @@
 #             (`character`), written out as keys.txt
 #   cls.onnx  180° text-line orientation,     ch_ppocr_mobile_v2.0_cls, the same file in both wheels
 # Why this mix (docs/BENCHMARKS.md, "OCR"): PP-OCRv6's recogniser cut the character error rate
-# by a quarter against PP-OCRv4's; PP-OCRv6's detector cut it a little more but needs 370 MB
-# more memory on a letter page, past what the extraction worker's 1 GiB allows.
+# by a quarter against PP-OCRv4's; PP-OCRv6's detector cut it a little more but raised a letter
+# page's peak RSS by 100 MB, close to what the extraction worker's 1 GiB address space allows.
 # Both wheels are on PyPI, fetched with pip like ONNX Runtime and pdfium; each wheel and every
 # model are checked against the sha256s below.
 # Idempotent and non-interactive: returns at once when the checked files are there.

@@ -1,6 +1,7 @@
 //! Optical character recognition on the `ort` runtime the other models use:
-//! PaddleOCR's PP-OCRv4 mobile models (`scripts/setup-ocr.sh` puts them in
-//! `.cache/models/ocr/`), with the pre- and post-processing written here from
+//! PaddleOCR's PP-OCRv4 mobile detector and orientation classifier and
+//! PP-OCRv6 small recogniser (`scripts/setup-ocr.sh` puts them in
+//! `.cache/models/ocr/`; ARCHITECTURE.md says why these), with the pre- and post-processing written here from
 //! the models' published specification (PaddleOCR's `tools/infer` and
 //! rapidocr's config for the same weights). `oar-ocr`, the maintained Rust
 //! pipeline for these models, pins another `ort` release candidate and so
