@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OCR benchmark (docs/BENCHMARKS.md, "OCR"): Crumb's PP-OCRv4 pipeline against tesseract 5 on
+# OCR benchmark (docs/BENCHMARKS.md, "OCR"): Crumb's PaddleOCR pipeline against tesseract 5 on
 # the same 150 and 300 dpi renderings of text pages of ../shared/corpus, with pdftotext's text as
 # ground truth. Installs tesseract (Debian tesseract-ocr, tesseract-ocr-eng) when missing.
 # Usage: scripts/bench-ocr.sh [--pages N] [--dpi 150 300]   (run alone: /tmp/quiet-run.sh)

@@ -3,7 +3,7 @@
 # first launch. Its resources (usr/lib/Crumb/ once installed) hold
 #   onnxruntime/libonnxruntime.so   pdfium/libpdfium.so
 #   models/mxbai-embed-xsmall-v1/   models/mxbai-rerank-xsmall-v1/  (int8)
-#   models/ocr/                     (PP-OCRv4 mobile, sha256-checked)
+#   models/ocr/                     (PP-OCRv4 det/cls, PP-OCRv6 small rec, sha256-checked)
 # and the package also installs the `crumb` CLI as /usr/bin/crumb.
 #
 # The two models are fetched through the manifest's downloader, every byte

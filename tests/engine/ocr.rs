@@ -329,6 +329,29 @@ fn an_upright_page_keeps_every_line_that_the_classifier_doubts() {
     assert_eq!(text.lines().count(), 19, "{text}");
 }
 
+/// `everyshi-150dpi.png` is the top of page 1 of TeX Live's `everyshi.pdf`
+/// (LPPL), rendered by pdftoppm at 150 dpi: the author "Martin Schröder" and
+/// three "LaTeX" logos. PP-OCRv4's Chinese+Latin recogniser read
+/// "Schrodert", "ATeX", "IATEX" and "IFTeX", so neither the name nor the
+/// word was found; PP-OCRv6 small's reads them (docs/BENCHMARKS.md, "OCR").
+#[test]
+fn accented_names_and_the_latex_logo_are_read_as_printed() {
+    if !have_ocr_models() {
+        return;
+    }
+    let bytes = std::fs::read(ocr_fixture("everyshi-150dpi.png")).expect("fixture");
+    let image = crumb_engine::extract::decode_image(&bytes).expect("the fixture decodes");
+    crumb_engine::models::init_runtime(None).expect("ONNX Runtime");
+    let models = crumb_engine::ocr::find_models().expect("models");
+    let text = crumb_engine::ocr::Ocr::open(&models, 2)
+        .expect("models open")
+        .read(&image)
+        .expect("recognised");
+    assert!(text.contains("Martin Schröder"), "{text}");
+    assert!(text.matches("LATEX").count() >= 2, "{text}");
+    assert!(text.contains("backwards compatibility"), "{text}");
+}
+
 #[test]
 fn recognised_text_is_cached_by_content_so_a_moved_image_is_not_read_again() {
     if !have_ocr_models() {

@@ -284,6 +284,14 @@ impl Worker {
         let mut child = Command::new(program)
             .args(args)
             .env(MEMORY_ENV, options.memory_limit.to_string())
+            // The memory limit bounds address space, and glibc gives every
+            // thread that allocates (ONNX Runtime's OCR thread pools, pdfium)
+            // its own arena with a 64 MiB reservation: with PP-OCRv6's
+            // recogniser, scanned pages that read alone failed the 1 GiB
+            // limit once a worker had read a few dozen files (3 of the
+            // corpus's PDFs; none with two arenas, docs/BENCHMARKS.md "OCR").
+            // Other allocators ignore the variable.
+            .env("MALLOC_ARENA_MAX", "2")
             // Parser panics are caught and reported; backtraces would only
             // bury the one line that says why a worker died.
             .env("RUST_BACKTRACE", "0")

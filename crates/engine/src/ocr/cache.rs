@@ -6,7 +6,7 @@
 use std::path::Path;
 
 /// Bumped whenever the models or the pipeline change what they read.
-const PIPELINE: &[u8] = b"crumb-ocr 2 pp-ocrv4 det/rec/cls";
+const PIPELINE: &[u8] = b"crumb-ocr 3 pp-ocrv4 det, pp-ocrv6 small rec, v2 cls";
 
 /// The cache key of a page.
 pub fn key(page: &[u8]) -> String {

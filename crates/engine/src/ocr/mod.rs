@@ -1,6 +1,7 @@
 //! Optical character recognition on the `ort` runtime the other models use:
-//! PaddleOCR's PP-OCRv4 mobile models (`scripts/setup-ocr.sh` puts them in
-//! `.cache/models/ocr/`), with the pre- and post-processing written here from
+//! PaddleOCR's PP-OCRv4 mobile detector and orientation classifier and
+//! PP-OCRv6 small recogniser (`scripts/setup-ocr.sh` puts them in
+//! `.cache/models/ocr/`; ARCHITECTURE.md says why these), with the pre- and post-processing written here from
 //! the models' published specification (PaddleOCR's `tools/infer` and
 //! rapidocr's config for the same weights). `oar-ocr`, the maintained Rust
 //! pipeline for these models, pins another `ort` release candidate and so
@@ -377,8 +378,18 @@ mod tests {
         let manifest: serde_json::Value = serde_json::from_str(MANIFEST_JSON).expect("manifest");
         let ocr = &manifest["ocr_models"];
         assert_eq!(ocr["license"], "apache-2.0");
-        let wheel_sha = ocr["wheel"]["sha256"].as_str().expect("wheel sha256");
-        assert!(script.contains(wheel_sha));
+        for wheel in ocr["wheels"].as_array().expect("wheels") {
+            let line = format!(
+                "{} {} {}",
+                wheel["package"].as_str().expect("package"),
+                wheel["version"].as_str().expect("version"),
+                wheel["sha256"].as_str().expect("wheel sha256")
+            );
+            assert!(
+                script.contains(&line),
+                "setup-ocr.sh lacks the wheel {line}"
+            );
+        }
         let files = ocr["files"].as_array().expect("files");
         for f in files
             .iter()
@@ -387,8 +398,9 @@ mod tests {
             let sha = f["sha256"].as_str().expect("sha256");
             assert_eq!(sha.len(), 64);
             let line = format!(
-                "{} {} {sha}",
+                "{} {} {} {sha}",
                 f["path"].as_str().unwrap_or(""),
+                f["wheel"].as_str().unwrap_or(""),
                 f["wheel_member"].as_str().unwrap_or("")
             );
             assert!(script.contains(&line), "setup-ocr.sh lacks {line}");

@@ -21,6 +21,13 @@ const MIN_WIDTH: u32 = 320;
 const MAX_WIDTH: u32 = 3200;
 /// Lines per batch.
 const BATCH: usize = 6;
+/// Most padded width (pixels at height 48) in one batch, all lines
+/// together: the output is `width / 8` steps of one probability per class
+/// for each line, and PP-OCRv6's 18,710 classes make six page-wide lines
+/// (about 2,000 px each at 300 dpi) a 110 MB tensor, copied once more on the
+/// way out, inside the extraction worker's 1 GiB address space. Wide lines
+/// go two or three to a batch instead; short ones still six.
+const MAX_BATCH_WIDTH: usize = 4800;
 
 /// One recognised line: its text and the mean confidence of its characters.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,11 +112,8 @@ pub fn recognise(
         };
         crops.len()
     ];
-    for batch in order.chunks(BATCH) {
-        let widths: Vec<u32> = batch
-            .iter()
-            .map(|&i| ((HEIGHT as f32 * ratio(&crops[i])).ceil() as u32).clamp(1, MAX_WIDTH))
-            .collect();
+    for batch in batches(&order, |i| scaled_width(&crops[i])) {
+        let widths: Vec<u32> = batch.iter().map(|&i| scaled_width(&crops[i])).collect();
         let width = widths
             .iter()
             .copied()
@@ -152,6 +156,35 @@ pub fn recognise(
     Ok(out)
 }
 
+/// A crop's width once scaled to the recogniser's height.
+fn scaled_width(crop: &RgbImage) -> u32 {
+    let ratio = crop.width() as f32 / crop.height().max(1) as f32;
+    ((HEIGHT as f32 * ratio).ceil() as u32).clamp(1, MAX_WIDTH)
+}
+
+/// Splits `order` (crops sorted by aspect ratio, so widths grow) into
+/// batches of at most [`BATCH`] lines whose padded width, lines times the
+/// widest, stays within [`MAX_BATCH_WIDTH`] (a single line always goes).
+fn batches(order: &[usize], width: impl Fn(usize) -> u32) -> Vec<&[usize]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        let mut widest = (width(order[start]) as usize).max(MIN_WIDTH as usize);
+        while end < order.len() && end - start < BATCH {
+            let w = widest.max(width(order[end]) as usize);
+            if w * (end - start + 1) > MAX_BATCH_WIDTH {
+                break;
+            }
+            widest = w;
+            end += 1;
+        }
+        out.push(&order[start..end]);
+        start = end;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +195,26 @@ mod tests {
             v[t * classes + c] = 0.9;
         }
         v
+    }
+
+    #[test]
+    fn wide_lines_share_a_batch_with_fewer_others() {
+        let widths = [100u32, 300, 320, 700, 900, 2000, 2100, 2400, 3200];
+        let order: Vec<usize> = (0..widths.len()).collect();
+        let got = batches(&order, |i| widths[i]);
+        let lens: Vec<usize> = got.iter().map(|b| b.len()).collect();
+        assert_eq!(lens, vec![5, 2, 1, 1], "{got:?}");
+        for b in &got {
+            let widest = b
+                .iter()
+                .map(|&i| widths[i].max(MIN_WIDTH))
+                .max()
+                .unwrap_or(0);
+            assert!(b.len() == 1 || widest as usize * b.len() <= MAX_BATCH_WIDTH);
+        }
+        let short = vec![0usize; 14];
+        let lens: Vec<usize> = batches(&short, |_| 50).iter().map(|b| b.len()).collect();
+        assert_eq!(lens, vec![6, 6, 2]);
     }
 
     #[test]
