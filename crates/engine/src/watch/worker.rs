@@ -131,9 +131,13 @@ impl Worker {
             self.set_busy(true);
             let progress =
                 |step: &IndexingStep| (self.on_event)(&WatchEvent::Progress { step: step.clone() });
+            // The first stage only: text recognition trails behind on the
+            // embedding thread, so the folders are searchable by keyword
+            // before any scan is read.
             let result = self
                 .engine
-                .index(&self.roots, &progress, &self.shared.cancel);
+                .index_text(&self.roots, &progress, &self.shared.cancel);
+            self.note_ocr_pending();
             self.set_busy(false);
             match result {
                 Ok(report) => {
@@ -153,6 +157,24 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Counts the pages waiting for text recognition (a batch or the
+    /// reconcile may have added some) before the batch is seen as done, so
+    /// that "idle" never shows between a batch and the trailing thread's
+    /// first look; and wakes that thread.
+    fn note_ocr_pending(&self) {
+        let left = self.engine.pending_ocr_pages();
+        let mut inner = self.shared.lock();
+        match left {
+            Ok(n) => inner.status.ocr_pending = n,
+            Err(e) => {
+                tracing::debug!(target: "watch", error = %e, "could not count pages waiting for OCR")
+            }
+        }
+        inner.ocr_due = true;
+        drop(inner);
+        self.shared.wake.notify_all();
     }
 
     /// Blocks while paused. False when stopped.
@@ -240,8 +262,12 @@ impl Worker {
         let result =
             self.engine
                 .apply_changes_then(&batch, &NoProgress, &self.shared.cancel, false);
+        self.note_ocr_pending();
         let mut inner = self.shared.lock();
         inner.status.busy = false;
+        // The trailing thread waits for keyword work to finish before it
+        // reads the next pages.
+        self.shared.wake.notify_all();
         match result {
             Ok(report) => {
                 if report.passages > 0 && self.engine.embedder().is_some() {
