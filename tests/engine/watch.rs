@@ -173,6 +173,8 @@ fn atomic_saves_are_one_update_and_temp_files_never_indexed() {
     write(&live.root, "doc.txt.tmp", "second draft");
     std::fs::rename(live.root.join("doc.txt.tmp"), live.root.join("doc.txt")).expect("rename");
     live.expect("second", &["doc.txt"]);
+    // The batch's event follows its commit, which a search may see first.
+    assert!(eventually(|| live.updates() >= 1), "one save, one update");
     assert_eq!(live.updates(), 1, "one save, one update");
     // vim style: probe file 4913, move the original to a backup, write anew.
     write(&live.root, "4913", "");
@@ -182,6 +184,7 @@ fn atomic_saves_are_one_update_and_temp_files_never_indexed() {
     write(&live.root, "doc.txt", "third draft");
     std::fs::remove_file(live.root.join("doc.txt~")).expect("rm backup");
     live.expect("third", &["doc.txt"]);
+    assert!(eventually(|| live.updates() >= 2));
     assert_eq!(live.updates(), 2);
     // Office, LibreOffice, browsers, emacs: lock and partial files.
     for name in [

@@ -262,51 +262,66 @@ impl Worker {
         let result =
             self.engine
                 .apply_changes_then(&batch, &NoProgress, &self.shared.cancel, false);
-        self.note_ocr_pending();
-        let mut inner = self.shared.lock();
-        inner.status.busy = false;
-        // The trailing thread waits for keyword work to finish before it
-        // reads the next pages.
-        self.shared.wake.notify_all();
-        match result {
-            Ok(report) => {
-                if report.passages > 0 && self.engine.embedder().is_some() {
-                    inner.embed_due = true;
-                    inner.status.embedding = true;
-                    self.shared.wake.notify_all();
+        // The batch stays busy until the pages it left for text recognition
+        // are counted (`finish_batch`), after its event: so a search that
+        // sees the change finds its event already sent, and "idle" never
+        // shows before the count.
+        let failed = {
+            let mut inner = self.shared.lock();
+            match result {
+                Ok(report) => {
+                    if report.passages > 0 && self.engine.embedder().is_some() {
+                        inner.embed_due = true;
+                        inner.status.embedding = true;
+                        self.shared.wake.notify_all();
+                    }
+                    let batch = BatchReport {
+                        paths: n,
+                        report,
+                        finished_ms: crate::time::now_ns() / 1_000_000,
+                    };
+                    inner.status.batches += 1;
+                    if batch.changed_anything() {
+                        tracing::info!(target: "watch", "{}", batch.summary());
+                        inner.status.last_batch = Some(batch.clone());
+                        drop(inner);
+                        (self.on_event)(&WatchEvent::Batch { batch });
+                    }
+                    None
                 }
-                let batch = BatchReport {
-                    paths: n,
-                    report,
-                    finished_ms: crate::time::now_ns() / 1_000_000,
-                };
-                inner.status.batches += 1;
-                if batch.changed_anything() {
-                    tracing::info!(target: "watch", "{}", batch.summary());
-                    inner.status.last_batch = Some(batch.clone());
-                    drop(inner);
-                    (self.on_event)(&WatchEvent::Batch { batch });
+                Err(Error::Cancelled) => {
+                    // Paused or stopping: redo the whole batch later (cheap, as
+                    // what was committed is now unchanged). On stop the next
+                    // start's reconcile covers it.
+                    inner.pending.requeue(batch, &self.roots, Instant::now());
+                    None
+                }
+                Err(e) => {
+                    // Often a race with the disk (a folder renamed while it was
+                    // being listed): retry the batch, backing off so that a
+                    // lasting failure (disk full) does not spin.
+                    inner.pending.requeue(batch, &self.roots, Instant::now());
+                    Some(e)
                 }
             }
-            Err(Error::Cancelled) => {
-                // Paused or stopping: redo the whole batch later (cheap, as
-                // what was committed is now unchanged). On stop the next
-                // start's reconcile covers it.
-                inner.pending.requeue(batch, &self.roots, Instant::now());
-            }
-            Err(e) => {
-                // Often a race with the disk (a folder renamed while it was
-                // being listed): retry the batch, backing off so that a
-                // lasting failure (disk full) does not spin.
-                inner.pending.requeue(batch, &self.roots, Instant::now());
-                let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                drop(inner);
-                self.error(&e);
-                self.back_off(failures);
-                return;
-            }
+        };
+        self.finish_batch();
+        if let Some(e) = failed {
+            let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+            self.error(&e);
+            self.back_off(failures);
+            return;
         }
         self.failures.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts the pages waiting for text recognition, then marks the batch
+    /// done and wakes the trailing thread, which waits for keyword work to
+    /// finish before it reads the next pages.
+    fn finish_batch(&self) {
+        self.note_ocr_pending();
+        self.shared.lock().status.busy = false;
+        self.shared.wake.notify_all();
     }
 
     /// Sleeps 0.1 s, 0.2 s, 0.4 s… up to 10 s, or until stopped.
