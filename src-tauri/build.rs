@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "start_indexing",
     "pause_indexing",
     "resume_indexing",
+    "pause_recognition",
+    "resume_recognition",
     "indexing_state",
     "get_settings",
     "save_settings",

@@ -127,6 +127,17 @@ pub async fn resume_indexing(app: AppHandle) -> CmdResult<()> {
     blocking(app, |s| s.resume_indexing()).await
 }
 
+/// Pauses text recognition (OCR) only; keyword indexing goes on.
+#[tauri::command]
+pub async fn pause_recognition(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.pause_recognition()).await
+}
+
+#[tauri::command]
+pub async fn resume_recognition(app: AppHandle) -> CmdResult<()> {
+    blocking(app, |s| s.resume_recognition()).await
+}
+
 #[tauri::command]
 pub fn indexing_state(state: State<'_, AppState>) -> IndexingState {
     state.indexer.state()

@@ -43,6 +43,11 @@ pub struct IndexingState {
     /// Live batches that changed the index; the window re-runs its query
     /// when this grows.
     pub updates: u64,
+    /// Pages waiting for text recognition (the second indexing stage):
+    /// "Recognising text: N pages left".
+    pub ocr_pending: u64,
+    /// The user paused text recognition.
+    pub ocr_paused: bool,
 }
 
 /// Receives state changes (the window and the tray).
@@ -146,6 +151,11 @@ impl Indexer {
         let on_event = on_event(self.reporter.clone(), missing);
         match Watcher::start(host.engine(), &present, self.options.clone(), on_event) {
             Ok(w) => {
+                let st = w.status();
+                self.set(|s| {
+                    s.ocr_pending = st.ocr_pending;
+                    s.ocr_paused = st.ocr_paused;
+                });
                 *slot = Some(Arc::new(w));
                 Ok(())
             }
@@ -175,6 +185,33 @@ impl Indexer {
             st.paused = true;
             st.running = false;
         });
+    }
+
+    /// Pauses text recognition only: keyword indexing and search go on,
+    /// and the pages left wait until [`Indexer::resume_recognition`].
+    pub fn pause_recognition(&self, host: &Host) {
+        match lock(&self.watcher).as_ref() {
+            Some(w) => w.pause_recognition(),
+            None => host.engine().pause_recognition(),
+        }
+        self.set(|st| st.ocr_paused = true);
+    }
+
+    /// Resumes text recognition.
+    pub fn resume_recognition(&self, host: &Host) {
+        match lock(&self.watcher).as_ref() {
+            Some(w) => w.resume_recognition(),
+            None => host.engine().resume_recognition(),
+        }
+        self.set(|st| st.ocr_paused = false);
+    }
+
+    /// Text recognition was turned on or off in Settings: the watcher reads
+    /// the pages waiting, or leaves them, from now on.
+    pub fn recognition_changed(&self) {
+        if let Some(w) = lock(&self.watcher).as_ref() {
+            w.recognition_changed();
+        }
     }
 
     /// Resumes after [`Indexer::pause`]; an interrupted reconcile starts over.
@@ -303,6 +340,13 @@ fn on_event(
         // Meaning search catches up on its own; the window's status polls
         // the counts.
         WatchEvent::Embedded { .. } => {}
+        WatchEvent::Recognised { pages, left } => reporter.set(|st| {
+            st.ocr_pending = *left;
+            // Recognised text is new content: the window re-runs its query.
+            if *pages > 0 {
+                st.updates += 1;
+            }
+        }),
         WatchEvent::Polling { root } => reporter.set(|st| st.polling.push(root.clone())),
         // The watcher carries on; a failed reconcile is retried as rescans.
         WatchEvent::Error { error } => reporter.set(|st| {

@@ -67,6 +67,8 @@ pub fn run() {
             commands::start_indexing,
             commands::pause_indexing,
             commands::resume_indexing,
+            commands::pause_recognition,
+            commands::resume_recognition,
             commands::indexing_state,
             commands::get_settings,
             commands::save_settings,
@@ -121,6 +123,9 @@ fn setup(app: &AppHandle, hidden: bool) -> anyhow::Result<()> {
             (adopted, first)
         }
     };
+
+    // Text recognition as Settings say (on unless turned off).
+    host.engine().set_recognition_enabled(settings.ocr_enabled);
 
     let notify: Notify = {
         let app = app.clone();

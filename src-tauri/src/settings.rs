@@ -31,6 +31,10 @@ pub struct Settings {
     pub shortcut: String,
     /// Launch at login, hidden in the tray.
     pub start_hidden_at_login: bool,
+    /// Recognise the text of scanned pages and images (OCR). Off, images
+    /// are skipped and scans are findable by name only, as with
+    /// `crumb index --no-ocr`.
+    pub ocr_enabled: bool,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             rerank_window: 0,
             shortcut: "CommandOrControl+Shift+Space".into(),
             start_hidden_at_login: false,
+            ocr_enabled: true,
         }
     }
 }

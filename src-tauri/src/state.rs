@@ -201,6 +201,18 @@ impl AppState {
         Ok(())
     }
 
+    /// Pauses text recognition; keyword indexing and search go on.
+    pub fn pause_recognition(&self) -> CmdResult<()> {
+        self.indexer.pause_recognition(&self.host);
+        Ok(())
+    }
+
+    /// Resumes text recognition.
+    pub fn resume_recognition(&self) -> CmdResult<()> {
+        self.indexer.resume_recognition(&self.host);
+        Ok(())
+    }
+
     /// Re-indexes the files that failed; the window then reloads the list.
     pub fn retry_failed(&self) -> CmdResult<()> {
         let report = self.indexer.retry_failed(&self.host).map_err(wire)?;
@@ -254,6 +266,10 @@ impl AppState {
         }
         if let Ok(mut f) = self.first_run.lock() {
             *f = false;
+        }
+        if old.ocr_enabled != new.ocr_enabled {
+            self.host.engine().set_recognition_enabled(new.ocr_enabled);
+            self.indexer.recognition_changed();
         }
         if old.reranker != new.reranker
             || old.provider != new.provider

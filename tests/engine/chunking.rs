@@ -18,6 +18,7 @@ fn doc(text: String) -> ExtractedDoc {
             text,
             location: Location::default(),
         }],
+        ..Default::default()
     }
 }
 

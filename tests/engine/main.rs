@@ -16,6 +16,7 @@ mod indexing;
 mod locations;
 mod models;
 mod ocr;
+mod ocr_stage;
 mod passages;
 mod readers;
 mod rerank;

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const SENTENCE: &str = "The lighthouse keeper ordered fresh marmalade";
+pub(crate) const SENTENCE: &str = "The lighthouse keeper ordered fresh marmalade";
 const OTHER: &str = "Quarterly invoices arrive before Thursday";
 
 /// True when the OCR models (and ONNX Runtime) are installed; otherwise the
 /// test fails saying how to install them.
-fn have_ocr_models() -> bool {
+pub(crate) fn have_ocr_models() -> bool {
     let mut missing = Vec::new();
     if let Err(e) = crumb_engine::ocr::find_models() {
         missing.push(e.to_string());
@@ -30,7 +30,7 @@ fn have_ocr_models() -> bool {
 
 /// `text` drawn black on white by ImageMagick (installed by `make setup`),
 /// as `format` ("png", or "gray" for raw 8-bit pixels).
-fn render(text: &str, format: &str) -> Vec<u8> {
+pub(crate) fn render(text: &str, format: &str) -> Vec<u8> {
     let out = Command::new("convert")
         .args([
             "-size",
@@ -55,7 +55,7 @@ fn render(text: &str, format: &str) -> Vec<u8> {
 
 /// An image-only PDF: one 1400×160 grey image per page, drawn at 144 dpi,
 /// no text layer at all (a scanner's output).
-fn image_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn image_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
     let n = pages.len();
     // Objects: 1 catalog, 2 pages, then per page: page, content, image.
     let mut objects: Vec<Vec<u8>> = vec![
@@ -138,7 +138,7 @@ fn stream(dict: &str, data: &str) -> Vec<u8> {
 /// text layer holds only control characters, as a PDF whose fonts lack a
 /// Unicode map does (the corpus's `issue11242_reduced.pdf` reads
 /// "\x13\x14…9$7\x03&RGH" for "VATCode").
-fn text_pdf(text: &str, garbled: bool) -> Vec<u8> {
+pub(crate) fn text_pdf(text: &str, garbled: bool) -> Vec<u8> {
     let mut objects: Vec<Vec<u8>> = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>".to_vec(),

@@ -173,6 +173,8 @@ fn atomic_saves_are_one_update_and_temp_files_never_indexed() {
     write(&live.root, "doc.txt.tmp", "second draft");
     std::fs::rename(live.root.join("doc.txt.tmp"), live.root.join("doc.txt")).expect("rename");
     live.expect("second", &["doc.txt"]);
+    // The batch's event follows its commit, which a search may see first.
+    assert!(eventually(|| live.updates() >= 1), "one save, one update");
     assert_eq!(live.updates(), 1, "one save, one update");
     // vim style: probe file 4913, move the original to a backup, write anew.
     write(&live.root, "4913", "");
@@ -182,6 +184,7 @@ fn atomic_saves_are_one_update_and_temp_files_never_indexed() {
     write(&live.root, "doc.txt", "third draft");
     std::fs::remove_file(live.root.join("doc.txt~")).expect("rm backup");
     live.expect("third", &["doc.txt"]);
+    assert!(eventually(|| live.updates() >= 2));
     assert_eq!(live.updates(), 2);
     // Office, LibreOffice, browsers, emacs: lock and partial files.
     for name in [
@@ -441,4 +444,51 @@ fn keyword_search_has_a_change_before_its_embedding_runs() {
         .sum();
     assert_eq!(embedded, 2, "each passage embedded once, and said so");
     watcher.stop().expect("stop");
+}
+
+/// The watcher's trailing thread reads scans behind keyword work: with text
+/// recognition paused, a scan waits (counted) while a text file saved after
+/// it is found at once; resumed, the scan's words are found at their page.
+#[test]
+fn scans_wait_for_text_recognition_while_keyword_edits_go_through() {
+    crate::extract_support::require_pdfium();
+    if !crate::ocr::have_ocr_models() {
+        return;
+    }
+    let live = Live::start(WatchOptions::default(), |_| {});
+    live.watcher().pause_recognition();
+    write(
+        &live.root,
+        "scan.pdf",
+        crate::ocr::image_pdf(&[
+            crate::ocr::render("Copper kettles whistle loudly", "gray"),
+            crate::ocr::render(crate::ocr::SENTENCE, "gray"),
+        ]),
+    );
+    assert!(
+        eventually(|| live.watcher().status().ocr_pending == 2),
+        "{:?}",
+        live.watcher().status()
+    );
+    live.expect("scan", &["scan.pdf"]);
+    write(&live.root, "later.txt", "the zeppelin timetable changed");
+    live.expect("zeppelin", &["later.txt"]);
+    // Paused recognition is not work left: the watcher is idle, two pages wait.
+    assert!(live.watcher().wait_idle(PATIENCE));
+    let st = live.watcher().status();
+    assert!(st.ocr_paused && st.ocr_pending == 2, "{st:?}");
+    assert!(live.finds("marmalade").is_empty());
+
+    live.watcher().resume_recognition();
+    live.expect("marmalade", &["scan.pdf"]);
+    assert!(live.watcher().wait_idle(PATIENCE));
+    assert_eq!(live.watcher().status().ocr_pending, 0);
+    let hits = search(&live.engine, "marmalade");
+    assert_eq!(hits[0].location.page, Some(2));
+    assert!(live
+        .events
+        .lock()
+        .expect("events")
+        .iter()
+        .any(|e| matches!(e, WatchEvent::Recognised { left: 0, .. })));
 }

@@ -96,6 +96,7 @@ export type IndexingStep =
   | { step: "crawling"; seen: number }
   | { step: "indexing"; done: number; total: number; current: string }
   | { step: "embedding"; done: number; total: number }
+  | { step: "recognising"; done: number; left: number }
   | { step: "committing" }
   | { step: "done" };
 
@@ -119,6 +120,10 @@ export interface IndexingState {
   polling: PollingRoot[];
   /** Live updates applied; grows when files change on disk. */
   updates: number;
+  /** Pages waiting for text recognition (OCR, the second stage). */
+  ocr_pending: number;
+  /** The user paused text recognition. */
+  ocr_paused: boolean;
 }
 
 export interface KindCounts {
@@ -159,6 +164,8 @@ export interface Settings {
   rerank_window: number;
   shortcut: string;
   start_hidden_at_login: boolean;
+  /** Recognise text in scanned pages and images (OCR). */
+  ocr_enabled: boolean;
 }
 
 export interface RerankerModel {
@@ -229,6 +236,8 @@ export const api = {
   startIndexing: () => invoke<void>("start_indexing"),
   pauseIndexing: () => invoke<void>("pause_indexing"),
   resumeIndexing: () => invoke<void>("resume_indexing"),
+  pauseRecognition: () => invoke<void>("pause_recognition"),
+  resumeRecognition: () => invoke<void>("resume_recognition"),
   indexingState: () => invoke<IndexingState>("indexing_state"),
   getSettings: () => invoke<Settings>("get_settings"),
   saveSettings: (settings: Settings) => invoke<Settings>("save_settings", { settings }),

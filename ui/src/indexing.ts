@@ -44,6 +44,8 @@ export function describeStep(step: IndexingStep | null): { label: string; fracti
         label: `Understanding passages ${step.done.toLocaleString()} / ${step.total.toLocaleString()}`,
         fraction: step.total > 0 ? step.done / step.total : null,
       };
+    case "recognising":
+      return { label: `Recognising text: ${step.left.toLocaleString()} pages left`, fraction: null };
     case "committing":
       return { label: "Saving…", fraction: 1 };
     case "done":

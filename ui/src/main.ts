@@ -7,6 +7,7 @@ import { byId } from "./dom";
 import { fileName, folderOf } from "./format";
 import { renderEmpty } from "./empty";
 import { IndexingStrip } from "./indexing";
+import { RecognitionLine } from "./recognition";
 import { humane, Notices } from "./notice";
 import { PreviewPane } from "./preview";
 import { followSelection } from "./ranking";
@@ -79,7 +80,7 @@ const state = {
   /** The true count of files matching the words, for the query and filters in `countKey`. */
   matching: null as number | null,
   countKey: "",
-  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0 } as IndexingState,
+  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0, ocr_pending: 0, ocr_paused: false } as IndexingState,
 };
 
 const notices = new Notices(byId("notices"));
@@ -419,10 +420,13 @@ const strip = new IndexingStrip(
   byId("watch-notice"),
 );
 
+const ocrLine = new RecognitionLine(byId("ocr-line"), byId("ocr-label"), byId<HTMLButtonElement>("ocr-btn"));
+
 function onIndexing(s: IndexingState): void {
   const prev = state.indexing;
   state.indexing = s;
   strip.update(s, state.boot?.home ?? null);
+  ocrLine.update(s);
   // Searchable while indexing: refresh the count (and the open query) as
   // batches land, when the run ends, and when a live update changed files.
   if (s.step?.step === "committing" || (prev.running && !s.running) || s.updates !== prev.updates) {
@@ -452,6 +456,11 @@ byId("help-btn").addEventListener("click", () => toggleHelp());
 el.pause.addEventListener("click", () => {
   const p = el.pause.dataset.action === "pause" ? api.pauseIndexing() : api.resumeIndexing();
   p.catch((e) => notices.error(e));
+});
+byId<HTMLButtonElement>("ocr-btn").addEventListener("click", (e) => {
+  const btn = e.currentTarget as HTMLButtonElement;
+  const p = btn.dataset.action === "pause" ? api.pauseRecognition() : api.resumeRecognition();
+  p.catch((err) => notices.error(err));
 });
 
 document.addEventListener("keydown", (e) => {

@@ -150,6 +150,7 @@ export class SettingsPanel {
         { class: "settings-body" },
         this.foldersSection(s),
         this.indexSection(),
+        this.ocrSection(s),
         this.rerankSection(s),
         ...[this.embedderSection()].filter((x): x is HTMLElement => x !== null),
         this.modelsSection(s),
@@ -268,6 +269,23 @@ export class SettingsPanel {
       void p.then(() => this.refresh()).catch((e) => this.host.toast(errorMessage(e)));
     });
     return h("div", { class: "row", id: "live-row" }, h("span", { class: "quiet", id: "live-status" }, text), toggle);
+  }
+
+  /** Text recognition (OCR) of scans and images: on or off. */
+  private ocrSection(s: Settings): HTMLElement {
+    const on = h("input", { type: "checkbox", id: "ocr-enabled", checked: s.ocr_enabled });
+    on.addEventListener("change", () => void this.save((n) => (n.ocr_enabled = on.checked)));
+    const left = this.indexing?.ocr_pending ?? 0;
+    const note = s.ocr_enabled
+      ? "Scanned pages and images are read after the other files, so those are searchable first."
+      : "Off: images are skipped and scanned PDFs are found by name only.";
+    return h(
+      "section",
+      {},
+      h("h2", {}, "Text recognition"),
+      h("div", { class: "row" }, h("label", { for: "ocr-enabled" }, "Recognise text in scanned pages and images (OCR)"), on),
+      h("div", { class: "quiet", id: "ocr-note" }, left > 0 ? `${note} ${left.toLocaleString()} pages wait.` : note),
+    );
   }
 
   private rerankSection(s: Settings): HTMLElement {

@@ -19,6 +19,8 @@ const idle: IndexingState = {
   last_error: null,
   polling: [],
   updates: 0,
+  ocr_pending: 0,
+  ocr_paused: false,
 };
 
 describe("indexing strip", () => {

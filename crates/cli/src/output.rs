@@ -79,6 +79,10 @@ pub fn status_human(s: &Status, failed: Option<&[FileRecord]>) {
         "files:    {} indexed, {} failed, {} skipped; {} passages, {} vectors",
         s.files_indexed, s.files_failed, s.files_skipped, s.passages, s.vectors
     );
+    println!(
+        "ocr:      {} pages recognised, {} pages waiting for text recognition",
+        s.recognised_pages, s.pending_ocr_pages
+    );
     for (kind, c) in &s.by_type {
         println!(
             "  {kind:<9} {} indexed, {} failed, {} skipped",
@@ -122,6 +126,7 @@ pub fn progress(step: &IndexingStep) {
         IndexingStep::Crawling { seen } => format!("crawling… {seen} files"),
         IndexingStep::Indexing { done, total, .. } => format!("indexing {done}/{total}"),
         IndexingStep::Embedding { done, total } => format!("embedding {done}/{total}"),
+        IndexingStep::Recognising { left, .. } => format!("recognising text: {left} pages left"),
         IndexingStep::Committing => "committing…".to_string(),
         IndexingStep::Done => return,
     };

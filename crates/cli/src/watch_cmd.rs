@@ -103,6 +103,9 @@ fn print_event(event: &WatchEvent, json: bool) {
         WatchEvent::Embedded { passages } => {
             println!("embedded {passages} passages: now found by meaning too")
         }
+        WatchEvent::Recognised { pages, left } => {
+            println!("recognised the text of {pages} pages; {left} pages left")
+        }
         WatchEvent::Polling { root } => eprintln!(
             "crumb: warning: polling {} every {}s instead of watching it: {}",
             root.root, root.interval_s, root.reason

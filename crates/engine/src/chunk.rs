@@ -258,6 +258,7 @@ mod tests {
                 text: text.into(),
                 location: Location::line(1),
             }],
+            ..Default::default()
         }
     }
 

@@ -52,6 +52,8 @@ pub struct Engine {
     /// (model, id): every passage numbered up to `id` has a vector for
     /// `model`, as of the last embedding pass that reached the end.
     embedded_floor: Mutex<Option<(String, i64)>>,
+    /// The second stage (OCR) is paused by the user.
+    pub(crate) recognition_paused: std::sync::atomic::AtomicBool,
 }
 
 /// Meta key naming the catalog (schema v2), which a snapshot copy must match.
@@ -118,6 +120,7 @@ impl Engine {
             vector_persisting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             rerank_cache: crate::search::RerankCache::new(RERANK_CACHE_SCORES),
             embedded_floor: Mutex::new(None),
+            recognition_paused: std::sync::atomic::AtomicBool::new(false),
         };
         if !engine.opts.read_only {
             let mut cat = engine.catalog()?;
@@ -182,7 +185,10 @@ impl Engine {
     }
 
     /// Indexes folders: new and changed files are (re)indexed, unchanged ones
-    /// skipped, files gone from disk removed.
+    /// skipped, files gone from disk removed. Both stages run: the first
+    /// commits every file's text and name (keyword search has them from
+    /// then on), the second recognises the text of scanned pages and images
+    /// (see [`Engine::recognise_pending`]); then passages get vectors.
     pub fn index(
         &self,
         roots: &[PathBuf],
@@ -190,6 +196,45 @@ impl Engine {
         cancel: &CancelFlag,
     ) -> Result<IndexReport> {
         let started = Instant::now();
+        let mut report = self.index_first_stage(roots, progress, cancel)?;
+        report.keyword_seconds = started.elapsed().as_secs_f64();
+        let recognised = self.recognise_pending(progress, cancel)?;
+        report.indexed = report.indexed.saturating_sub(recognised.indexed_lost());
+        report.absorb_recognised(recognised);
+        report.embedded += self.embed_missing(progress, cancel)?;
+        progress.report(&IndexingStep::Done);
+        report.seconds = started.elapsed().as_secs_f64();
+        tracing::info!(target: "index", "{}", report.summary());
+        Ok(report)
+    }
+
+    /// [`Engine::index`] without the second stage: pages that need text
+    /// recognition are left pending, for [`Engine::recognise_pending`] (the
+    /// live watcher runs it on its trailing thread, behind keyword work).
+    pub fn index_text(
+        &self,
+        roots: &[PathBuf],
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+    ) -> Result<IndexReport> {
+        let started = Instant::now();
+        let mut report = self.index_first_stage(roots, progress, cancel)?;
+        report.keyword_seconds = started.elapsed().as_secs_f64();
+        report.ocr_pending = self.pending_ocr_pages()?;
+        report.embedded += self.embed_missing(progress, cancel)?;
+        progress.report(&IndexingStep::Done);
+        report.seconds = started.elapsed().as_secs_f64();
+        tracing::info!(target: "index", "{}", report.summary());
+        Ok(report)
+    }
+
+    /// Crawl, skip unchanged, extract, chunk and write: the keyword commit.
+    fn index_first_stage(
+        &self,
+        roots: &[PathBuf],
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+    ) -> Result<IndexReport> {
         let roots = canonical_roots(roots)?;
         let mut report = IndexReport::default();
         for root in &roots {
@@ -206,10 +251,6 @@ impl Engine {
             self.index_found(&root_s, found, progress, cancel, &mut report)?;
         }
         self.lexical.merge_small_segments()?;
-        report.embedded += self.embed_missing(progress, cancel)?;
-        progress.report(&IndexingStep::Done);
-        report.seconds = started.elapsed().as_secs_f64();
-        tracing::info!(target: "index", "{}", report.summary());
         Ok(report)
     }
 
@@ -596,6 +637,10 @@ fn sandbox_for(opts: &EngineOptions) -> Sandbox {
         ExtractMode::InProcess => Sandbox::in_process(),
     };
     let mut options = opts.sandbox.clone();
+    // Indexing never recognises text in line: scanned pages and images are
+    // left to the second stage (`index::recognise`), so keyword search of
+    // everything else never waits for OCR.
+    options.ocr.defer = options.ocr.enabled;
     // Recognised text is cached beside the index, so re-indexing, a moved
     // file or a second copy never recognise a page twice.
     if options.ocr.cache_dir.is_none() {

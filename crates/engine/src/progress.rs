@@ -31,6 +31,14 @@ pub enum IndexingStep {
         /// Passages that need embedding.
         total: u64,
     },
+    /// The second stage: recognising the text of scanned pages and images
+    /// (OCR), behind the first stage's keyword commit.
+    Recognising {
+        /// Pages recognised so far in this run.
+        done: u64,
+        /// Pages still waiting.
+        left: u64,
+    },
     /// Committing indexes.
     Committing,
     /// Finished.

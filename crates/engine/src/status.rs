@@ -49,6 +49,9 @@ pub struct Status {
     pub lexical_docs: u64,
     /// Pages (of scanned PDFs) and image files whose text was recognised (OCR).
     pub recognised_pages: u64,
+    /// Pages (and image files) waiting for text recognition, the second
+    /// indexing stage: findable by name now, by their words once read.
+    pub pending_ocr_pages: u64,
     /// Per kind.
     pub by_type: BTreeMap<String, KindCounts>,
     /// Loaded models.
@@ -66,6 +69,7 @@ impl Engine {
             vectors: cat.vector_count(None)?,
             lexical_docs: self.lexical.num_docs(),
             recognised_pages: cat.labelled_page_count(crate::ocr::RECOGNISED_LABEL)?,
+            pending_ocr_pages: cat.pending_ocr_count()?,
             ..Default::default()
         };
         for (kind, status, n) in cat.counts_by_kind()? {

@@ -19,7 +19,7 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileStatus::Indexed => "indexed",
             FileStatus::Failed => "failed",

@@ -2,11 +2,13 @@
 //! The tantivy index is derived from it and repaired from it after a crash.
 
 mod files;
+mod ocr_pending;
 mod passages;
 mod readers;
 mod schema;
 
 pub use files::{FileRecord, FileStatus, NewFile};
+pub use ocr_pending::Recognised;
 pub use passages::{FileWrite, StoredPassage};
 pub use readers::{Reader, Readers};
 

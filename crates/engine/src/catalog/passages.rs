@@ -51,6 +51,8 @@ pub struct FileWrite<'a> {
     pub file: NewFile<'a>,
     /// Its passages (empty when it failed or was skipped).
     pub passages: &'a [Passage],
+    /// Its pages left for text recognition (the second stage).
+    pub pending_ocr: &'a [u32],
 }
 
 impl Catalog {
@@ -61,6 +63,11 @@ impl Catalog {
         let mut ids = Vec::with_capacity(batch.len());
         {
             let mut del = tx.prepare_cached("DELETE FROM passages WHERE file_id = ?1")?;
+            let mut del_pending =
+                tx.prepare_cached("DELETE FROM ocr_pending WHERE file_id = ?1")?;
+            let mut ins_pending = tx.prepare_cached(
+                "INSERT OR IGNORE INTO ocr_pending(file_id, page) VALUES (?1, ?2)",
+            )?;
             let mut ins = tx.prepare_cached(
                 "INSERT INTO passages(file_id, ord, text, byte_start, byte_end, page, line, label)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -68,6 +75,11 @@ impl Catalog {
             for w in batch {
                 let id = upsert_file(&tx, &w.file)?;
                 del.execute([id])?;
+                // A changed file's old pages are no longer its pages.
+                del_pending.execute([id])?;
+                for page in w.pending_ocr {
+                    ins_pending.execute(params![id, i64::from(*page)])?;
+                }
                 for (ord, p) in w.passages.iter().enumerate() {
                     ins.execute(params![
                         id,

@@ -73,6 +73,17 @@ const MIGRATIONS: &[&str] = &[
     -- with another one.
     INSERT OR IGNORE INTO meta (key, value) VALUES ('catalog_uid', lower(hex(randomblob(16))))
     "#,
+    // v3: pages waiting for text recognition, the second indexing stage's
+    // queue (`index::recognise`). Written with the file's row in the first
+    // stage's transaction; gone with the file (cascade) or when the file is
+    // rewritten; so a restart resumes from here.
+    r#"
+    CREATE TABLE ocr_pending (
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        page INTEGER NOT NULL,
+        PRIMARY KEY (file_id, page)
+    ) WITHOUT ROWID
+    "#,
 ];
 
 /// The schema version this build writes.

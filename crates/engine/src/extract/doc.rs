@@ -77,6 +77,7 @@ pub(super) fn one_block(raw: &str) -> Result<ExtractedDoc, ExtractError> {
             text,
             location: Location::line(1),
         }],
+        ..Default::default()
     })
 }
 

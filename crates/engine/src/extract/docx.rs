@@ -60,6 +60,7 @@ impl Extractor for DocxExtractor {
         let doc = ExtractedDoc {
             title: core_title(&mut zip, limits),
             blocks,
+            ..Default::default()
         };
         if doc.is_empty() {
             return Err(ExtractError::NoText("DOCX holds no text".into()));

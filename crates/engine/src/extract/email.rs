@@ -61,6 +61,7 @@ fn eml(bytes: &[u8], limits: &Limits, depth: usize) -> Result<ExtractedDoc, Extr
     Ok(ExtractedDoc {
         title: message.subject().map(clean),
         blocks,
+        ..Default::default()
     })
 }
 
@@ -97,6 +98,7 @@ fn mbox(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc, ExtractError> {
     Ok(ExtractedDoc {
         title: None,
         blocks,
+        ..Default::default()
     })
 }
 
@@ -169,7 +171,9 @@ pub(crate) fn attachment_text(
     {
         return None;
     }
-    match Extractors::default().extract(kind, bytes, name, limits) {
+    // An attachment has no pages of its own to leave for the second stage:
+    // a scanned one is recognised in line, inside the message's limits.
+    match crate::ocr::in_line(|| Extractors::default().extract(kind, bytes, name, limits)) {
         Ok(doc) => {
             let text = doc
                 .blocks

@@ -72,7 +72,11 @@ impl Extractor for EpubExtractor {
             }
             return Err(ExtractError::NoText("EPUB chapters hold no text".into()));
         }
-        Ok(ExtractedDoc { title, blocks })
+        Ok(ExtractedDoc {
+            title,
+            blocks,
+            ..Default::default()
+        })
     }
 }
 

@@ -42,6 +42,7 @@ pub fn html_to_doc(source: &str, limits: &Limits) -> ExtractedDoc {
             // Lines of the visible text (block elements end lines).
             location: Location::line(1),
         }],
+        ..Default::default()
     }
 }
 

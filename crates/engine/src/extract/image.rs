@@ -29,17 +29,33 @@ impl Extractor for ImageExtractor {
         _name: &str,
         _limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
-        if !ocr::settings().enabled {
+        let settings = ocr::settings();
+        if !settings.enabled {
             return Err(ExtractError::NoText(
                 "image (text recognition is turned off)".into(),
             ));
         }
-        // Decode up front even when the text is cached: a damaged or hostile
-        // file must fail the same way every time.
+        // Decode up front even when the text is cached or left for later: a
+        // damaged or hostile file must fail the same way every time, and in
+        // the first stage, where it costs the least.
         let image = decode_image(bytes)?;
-        let text = ocr::page_text(bytes, || Some(image))
-            .map_err(|e| ExtractError::Unsupported(e.to_string()))?
-            .unwrap_or_default();
+        let text = if settings.defer {
+            // The first stage: what the cache holds is cheap to fill in now;
+            // the rest waits for the second stage (`Engine::recognise_pending`).
+            match ocr::cached_page_text(bytes) {
+                Some(text) => text,
+                None => {
+                    return Ok(ExtractedDoc {
+                        pending_ocr: vec![1],
+                        ..Default::default()
+                    })
+                }
+            }
+        } else {
+            ocr::page_text(bytes, || Some(image))
+                .map_err(|e| ExtractError::Unsupported(e.to_string()))?
+                .unwrap_or_default()
+        };
         if text.trim().is_empty() {
             return Err(ExtractError::NoText(
                 "no text recognised in this image".into(),
@@ -51,6 +67,7 @@ impl Extractor for ImageExtractor {
                 text,
                 location: Location::label(ocr::RECOGNISED_LABEL),
             }],
+            ..Default::default()
         })
     }
 }

@@ -142,6 +142,12 @@ pub struct ExtractedDoc {
     pub title: Option<String>,
     /// Text blocks in reading order.
     pub blocks: Vec<Block>,
+    /// Pages (1-based; an image file is page 1) whose text must be
+    /// recognised and was left for the second indexing stage (see
+    /// [`crate::ocr::OcrSettings::defer`]), or that the second stage asked
+    /// for and could not read within the time budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_ocr: Vec<u32>,
 }
 
 impl ExtractedDoc {
@@ -289,7 +295,9 @@ impl Extractors {
             ExtractError::corrupt(kind.as_str(), format!("parser crashed: {msg}"))
         })??;
         truncate_to_limit(&mut doc, limits.max_text_chars);
-        if doc.is_empty() {
+        // A scan whose pages wait for the second stage has no text yet, but
+        // is a document: it is findable by name now and by its words later.
+        if doc.is_empty() && doc.pending_ocr.is_empty() {
             return Err(ExtractError::NoText(format!("no text in this {kind} file")));
         }
         Ok(doc)

@@ -65,6 +65,7 @@ pub(crate) fn extract_msg(bytes: &[u8], limits: &Limits) -> Result<ExtractedDoc,
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         blocks,
+        ..Default::default()
     };
     if doc.is_empty() {
         return Err(ExtractError::NoText("Outlook message holds no text".into()));

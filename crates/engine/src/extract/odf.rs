@@ -77,7 +77,11 @@ impl Extractor for OdfExtractor {
             let names = ["title", "subject", "keyword", "description"];
             super::docx::push_properties(m, &names, limits, &mut blocks);
         }
-        let doc = ExtractedDoc { title, blocks };
+        let doc = ExtractedDoc {
+            title,
+            blocks,
+            ..Default::default()
+        };
         if doc.is_empty() {
             return Err(ExtractError::NoText(format!("{kind} holds no text")));
         }

@@ -11,7 +11,9 @@
 //! garbage because its fonts lack a Unicode map ([`super::garbled`]), is
 //! rendered at [`OCR_DPI`] and its text recognised (see [`crate::ocr`]); its
 //! block is labelled "recognised text". Pages with good text are never
-//! recognised.
+//! recognised. In the first indexing stage ([`ocr::OcrSettings::defer`])
+//! such pages are only listed in [`ExtractedDoc::pending_ocr`]; the second
+//! stage asks for them by number ([`ocr::OcrSettings::pages`]).
 
 use super::{Block, ExtractError, ExtractedDoc, Extractor, Limits, Location};
 use crate::kind::FileKind;
@@ -33,6 +35,11 @@ pub(crate) fn set_careful(on: bool) {
 /// Resolution pages without a text layer are rendered at for OCR, chosen
 /// by measurement (docs/BENCHMARKS.md, "OCR").
 pub const OCR_DPI: f32 = 200.0;
+/// Most pages of one document left for the second stage: at about a second
+/// a page on two cores, a 10,000-page scan would hold the recognition queue
+/// for hours; its first pages are read and the rest are left unread, with a
+/// warning, as the in-line time budget did before.
+pub const MAX_OCR_PAGES: usize = 1000;
 /// Longest side of a rendered page, in pixels (a poster-sized page is
 /// rendered smaller rather than allocating hundreds of megabytes).
 const MAX_RENDER_SIDE: i32 = 5000;
@@ -71,10 +78,20 @@ impl Extractor for PdfExtractor {
         let mut blocks = Vec::new();
         let mut total = 0usize;
         let mut flat: Option<RawDoc> = None;
-        let ocr_on = ocr::settings().enabled;
+        let settings = ocr::settings();
+        let ocr_on = settings.enabled;
         let mut ocr_failed: Option<OcrError> = None;
         let mut ocr_skipped = 0usize;
+        let mut pending = Vec::new();
         for index in 0..count {
+            let number = index as u32 + 1;
+            if settings
+                .pages
+                .as_ref()
+                .is_some_and(|p| !p.contains(&number))
+            {
+                continue;
+            }
             let page = match pages.get(index) {
                 Ok(p) => p,
                 Err(e) => {
@@ -99,11 +116,28 @@ impl Extractor for PdfExtractor {
                     text = annotation_text(&page);
                 }
             }
-            let mut location = Location::page(index as u32 + 1);
+            let mut location = Location::page(number);
             let garbled = super::garbled::is_garbled(&text);
-            if (text.trim().is_empty() || garbled) && ocr_on {
+            let needs_ocr = text.trim().is_empty() || garbled;
+            if needs_ocr && ocr_on && settings.defer {
+                // Left for the second stage, garbled layer and all: it is
+                // kept then if nothing can be read over it.
+                if pending.len() < MAX_OCR_PAGES {
+                    pending.push(number);
+                } else {
+                    ocr_skipped += 1;
+                }
+                continue;
+            }
+            if !needs_ocr && settings.pages.is_some() {
+                continue; // the second stage wants recognised pages only
+            }
+            if needs_ocr && ocr::wanted_now(&settings, number) {
                 if ocr_failed.is_some() || !ocr::budget_left() {
                     ocr_skipped += 1;
+                    if settings.pages.is_some() && ocr_failed.is_none() {
+                        pending.push(number); // out of time: the next request reads it
+                    }
                 } else {
                     match recognise_page(&page) {
                         // A garbled layer nothing could be read over stays:
@@ -114,7 +148,7 @@ impl Extractor for PdfExtractor {
                             location.label = Some(ocr::RECOGNISED_LABEL.to_string());
                         }
                         Err(e) => {
-                            tracing::warn!(target: "index::ocr", "pdf page {}: {e}", index + 1);
+                            tracing::warn!(target: "index::ocr", "pdf page {number}: {e}");
                             ocr_failed = Some(e);
                         }
                     }
@@ -131,9 +165,9 @@ impl Extractor for PdfExtractor {
             }
         }
         if ocr_skipped > 0 {
-            tracing::warn!(target: "index::ocr", "{ocr_skipped} scanned page(s) left unrecognised: the OCR time budget is spent");
+            tracing::warn!(target: "index::ocr", "{ocr_skipped} scanned page(s) left unrecognised: the OCR time budget is spent, or more than {MAX_OCR_PAGES} pages need it");
         }
-        if blocks.is_empty() {
+        if blocks.is_empty() && pending.is_empty() {
             let why = match (&ocr_failed, ocr_on) {
                 (Some(e), _) => format!("; {e}"),
                 (None, false) => "; text recognition is turned off".to_string(),
@@ -144,7 +178,11 @@ impl Extractor for PdfExtractor {
                 "PDF has no text layer on its {count} page(s) (scanned or image-only){why}"
             )));
         }
-        Ok(ExtractedDoc { title, blocks })
+        Ok(ExtractedDoc {
+            title,
+            blocks,
+            pending_ocr: pending,
+        })
     }
 }
 

@@ -278,6 +278,7 @@ impl<'a> Reader<'a> {
         Ok(ExtractedDoc {
             title: title.filter(|t| !t.is_empty()),
             blocks,
+            ..Default::default()
         })
     }
 
@@ -309,6 +310,7 @@ impl<'a> Reader<'a> {
         Ok(ExtractedDoc {
             title: None,
             blocks,
+            ..Default::default()
         })
     }
 

@@ -72,6 +72,7 @@ impl Extractor for PptxExtractor {
         Ok(ExtractedDoc {
             title: core_title(&mut zip, limits),
             blocks,
+            ..Default::default()
         })
     }
 }

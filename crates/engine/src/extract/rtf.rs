@@ -41,6 +41,7 @@ impl Extractor for RtfExtractor {
                 text,
                 location: Location::line(1),
             }],
+            ..Default::default()
         })
     }
 }

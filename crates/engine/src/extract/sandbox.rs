@@ -82,6 +82,9 @@ pub struct Sandbox {
     idle: Mutex<Vec<Worker>>,
     local: Extractors,
     not_a_worker: std::sync::atomic::AtomicBool,
+    /// Text recognition turned off at run time (the app's setting), over
+    /// what [`SandboxOptions::ocr`] says.
+    ocr_off: std::sync::atomic::AtomicBool,
 }
 
 impl Sandbox {
@@ -112,7 +115,31 @@ impl Sandbox {
             idle: Mutex::new(Vec::new()),
             local: Extractors::default(),
             not_a_worker: std::sync::atomic::AtomicBool::new(false),
+            ocr_off: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Turns text recognition on or off for the documents extracted from
+    /// now on (it cannot be turned on where the options have it off).
+    pub fn set_ocr_enabled(&self, on: bool) {
+        self.ocr_off
+            .store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether text recognition is on.
+    pub fn ocr_enabled(&self) -> bool {
+        self.options.ocr.enabled && !self.ocr_off.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The OCR settings of one document: the options' with the time budget
+    /// and the run-time switch applied.
+    fn ocr_for_document(&self) -> crate::ocr::OcrSettings {
+        let mut ocr = self.options.ocr_for_document();
+        if !self.ocr_enabled() {
+            ocr.enabled = false;
+            ocr.defer = false;
+        }
+        ocr
     }
 
     /// Replaces the options.
@@ -131,11 +158,48 @@ impl Sandbox {
         name: &str,
         limits: &Limits,
     ) -> Result<ExtractedDoc, ExtractError> {
+        self.extract_with(source, kind, name, limits, self.ocr_for_document())
+    }
+
+    /// The second indexing stage: recognises the text of `pages` (1-based;
+    /// an image file is page 1) of one document, under the same limits as
+    /// [`Sandbox::extract`]. The answer holds only those pages' text; pages
+    /// the time budget left unread are in its `pending_ocr`.
+    pub fn recognise_pages(
+        &self,
+        source: Source<'_>,
+        kind: FileKind,
+        name: &str,
+        limits: &Limits,
+        pages: &[u32],
+    ) -> Result<ExtractedDoc, ExtractError> {
+        let ocr = crate::ocr::OcrSettings {
+            enabled: true,
+            defer: false,
+            pages: Some(pages.to_vec()),
+            ..self.options.ocr_for_document()
+        };
+        if !self.ocr_enabled() {
+            return Err(ExtractError::NoText(
+                "text recognition is turned off".into(),
+            ));
+        }
+        self.extract_with(source, kind, name, limits, ocr)
+    }
+
+    fn extract_with(
+        &self,
+        source: Source<'_>,
+        kind: FileKind,
+        name: &str,
+        limits: &Limits,
+        ocr: crate::ocr::OcrSettings,
+    ) -> Result<ExtractedDoc, ExtractError> {
         let Some((program, args)) = &self.command else {
-            return self.extract_locally(source, kind, name, limits);
+            return self.extract_locally(source, kind, name, limits, &ocr);
         };
         if self.not_a_worker.load(std::sync::atomic::Ordering::Relaxed) {
-            return self.extract_locally(source, kind, name, limits);
+            return self.extract_locally(source, kind, name, limits, &ocr);
         }
         let req = Request {
             kind,
@@ -150,7 +214,7 @@ impl Sandbox {
                 Source::Path(_) => None,
             },
             careful: false,
-            ocr: self.options.ocr_for_document(),
+            ocr,
         };
         let bytes = match source {
             Source::Bytes(b) => Some(b),
@@ -196,7 +260,7 @@ impl Sandbox {
                     Ok(w) => w,
                     Err(e) => {
                         tracing::warn!(target: "index::extract", "cannot start extraction worker {}: {e}; extracting in-process", program.display());
-                        return self.extract_locally(source, kind, name, limits);
+                        return self.extract_locally(source, kind, name, limits, &req.ocr);
                     }
                 },
             };
@@ -208,7 +272,7 @@ impl Sandbox {
                     tracing::warn!(target: "index::extract", "{} is not an extraction worker; extracting in-process", program.display());
                     self.not_a_worker
                         .store(true, std::sync::atomic::Ordering::Relaxed);
-                    return self.extract_locally(source, kind, name, limits);
+                    return self.extract_locally(source, kind, name, limits, &req.ocr);
                 }
                 return Err(w.crash_reason(kind, &self.options));
             }
@@ -236,7 +300,7 @@ impl Sandbox {
                     tracing::warn!(target: "index::extract", "{} is not an extraction worker; extracting in-process", program.display());
                     self.not_a_worker
                         .store(true, std::sync::atomic::Ordering::Relaxed);
-                    self.extract_locally(source, kind, name, limits)
+                    self.extract_locally(source, kind, name, limits, &req.ocr)
                 }
                 Answer::Died => Err(w.crash_reason(kind, &self.options)),
             };
@@ -253,8 +317,9 @@ impl Sandbox {
         kind: FileKind,
         name: &str,
         limits: &Limits,
+        ocr: &crate::ocr::OcrSettings,
     ) -> Result<ExtractedDoc, ExtractError> {
-        crate::ocr::with_settings(&self.options.ocr_for_document(), || match source {
+        crate::ocr::with_settings(ocr, || match source {
             Source::Bytes(b) => self.local.extract(kind, b, name, limits),
             Source::Path(p) => {
                 let bytes = std::fs::read(p).map_err(|e| ExtractError::Io(e.to_string()))?;

@@ -117,6 +117,7 @@ impl Extractor for SheetExtractor {
         Ok(ExtractedDoc {
             title: None,
             blocks,
+            ..Default::default()
         })
     }
 }

@@ -32,6 +32,7 @@ impl Extractor for PlainTextExtractor {
                 text,
                 location: Location::line(1),
             }],
+            ..Default::default()
         })
     }
 }

@@ -23,9 +23,10 @@ impl Engine {
         self.apply_changes_then(paths, progress, cancel, true)
     }
 
-    /// [`apply_changes`](Self::apply_changes), embedding the new passages
-    /// before returning only when `embed`: the watcher leaves that to its
-    /// trailing embedding queue, so keyword search gets a change first.
+    /// [`apply_changes`](Self::apply_changes), recognising pending pages
+    /// and embedding the new passages before returning only when `embed`:
+    /// the watcher leaves both to its trailing thread, so keyword search gets
+    /// a change first.
     pub fn apply_changes_then(
         &self,
         paths: &[PathBuf],
@@ -113,6 +114,12 @@ impl Engine {
             )?;
         }
         if embed {
+            // The batch API runs both stages, as `Engine::index` does; the
+            // watcher (`embed` false) leaves OCR and vectors to its
+            // trailing thread.
+            let recognised = self.recognise_pending(progress, cancel)?;
+            report.indexed = report.indexed.saturating_sub(recognised.indexed_lost());
+            report.absorb_recognised(recognised);
             report.embedded += self.embed_missing(progress, cancel)?;
         }
         report.seconds = started.elapsed().as_secs_f64();

@@ -5,9 +5,11 @@
 mod changes;
 mod embed;
 mod prepare;
+mod recognise;
 mod report;
 mod sync;
 
 pub use prepare::{prepare_file, Prepared};
+pub use recognise::RecogniseStep;
 pub use report::{Failure, IndexReport};
 pub(crate) use sync::{commit_written, delete_files, repair_lexical, write_batch};

@@ -35,6 +35,8 @@ pub enum Prepared {
         title: Option<String>,
         /// Passages.
         passages: Vec<Passage>,
+        /// Pages left for the second stage (text recognition).
+        pending_ocr: Vec<u32>,
     },
 }
 
@@ -56,6 +58,7 @@ pub fn prepare_file(
         reason: Some(reason),
         title: None,
         passages: Vec::new(),
+        pending_ocr: Vec::new(),
     };
     if found.size > opts.crawl.max_file_bytes {
         return outcome(
@@ -102,7 +105,7 @@ pub fn prepare_file(
         tracing::debug_span!(target: "index::extract", "extract", path = %found.path.display())
             .entered();
     match sandbox.extract(Source::Bytes(&bytes), kind, &name, &opts.limits) {
-        Ok(doc) if doc.is_empty() => outcome(
+        Ok(doc) if doc.is_empty() && doc.pending_ocr.is_empty() => outcome(
             FileStatus::Skipped,
             ExtractError::NoText("the document contains no text".into()).to_string(),
             Some(hash),
@@ -117,6 +120,7 @@ pub fn prepare_file(
                 reason: None,
                 title: doc.title.clone(),
                 passages,
+                pending_ocr: doc.pending_ocr,
             }
         }
         Err(e) => {

@@ -42,6 +42,15 @@ pub struct IndexReport {
     pub passages: u64,
     /// Passages embedded.
     pub embedded: u64,
+    /// Pages (and image files) waiting for text recognition: after
+    /// `Engine::index` or `index_text`, all of the catalog's when the run
+    /// ended; after a watcher batch, those the batch added.
+    pub ocr_pending: u64,
+    /// Pages whose text the second stage recognised (or gave up on) this run.
+    pub recognised_pages: u64,
+    /// Seconds until the first stage had committed: from then on every file
+    /// was findable by its name and text layer, while OCR filled in.
+    pub keyword_seconds: f64,
     /// Failures and skips of this run, with reasons.
     pub failures: Vec<Failure>,
     /// Folders or files the crawl could not read.
@@ -53,8 +62,18 @@ pub struct IndexReport {
 impl IndexReport {
     /// One-line summary.
     pub fn summary(&self) -> String {
+        let mut ocr = String::new();
+        if self.recognised_pages > 0 {
+            ocr.push_str(&format!("; {} pages recognised", self.recognised_pages));
+        }
+        if self.ocr_pending > 0 {
+            ocr.push_str(&format!(
+                "; {} pages wait for text recognition",
+                self.ocr_pending
+            ));
+        }
         format!(
-            "{} files: {} indexed, {} unchanged, {} skipped, {} failed, {} removed; {} passages, {} embedded in {:.1}s",
+            "{} files: {} indexed, {} unchanged, {} skipped, {} failed, {} removed; {} passages, {} embedded{ocr} in {:.1}s",
             self.seen,
             self.indexed,
             self.unchanged,
@@ -67,6 +86,22 @@ impl IndexReport {
         )
     }
 
+    /// Files the second stage ended without any text (the first stage had
+    /// counted them indexed, by name with text to come).
+    pub(crate) fn indexed_lost(&self) -> u64 {
+        self.skipped + self.failed
+    }
+
+    /// Adds the second stage's outcome to the first stage's report.
+    pub(crate) fn absorb_recognised(&mut self, stage: IndexReport) {
+        self.skipped += stage.skipped;
+        self.failed += stage.failed;
+        self.failures.extend(stage.failures);
+        self.passages += stage.passages;
+        self.recognised_pages += stage.recognised_pages;
+        self.ocr_pending = stage.ocr_pending;
+    }
+
     /// Adds another run's counts (the watcher reports per batch).
     pub fn absorb(&mut self, other: IndexReport) {
         self.seen += other.seen;
@@ -77,6 +112,8 @@ impl IndexReport {
         self.removed += other.removed;
         self.passages += other.passages;
         self.embedded += other.embedded;
+        self.ocr_pending += other.ocr_pending;
+        self.recognised_pages += other.recognised_pages;
         self.failures.extend(other.failures);
         self.crawl_problems.extend(other.crawl_problems);
         self.seconds += other.seconds;

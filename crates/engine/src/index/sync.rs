@@ -49,6 +49,7 @@ pub(crate) fn write_batch(
             reason,
             title,
             passages,
+            pending_ocr,
         } = p
         {
             match status {
@@ -63,6 +64,7 @@ pub(crate) fn write_batch(
                 });
             }
             report.passages += passages.len() as u64;
+            report.ocr_pending += pending_ocr.len() as u64;
             writes.push(FileWrite {
                 file: NewFile {
                     path: &paths[i],
@@ -76,6 +78,7 @@ pub(crate) fn write_batch(
                     title: title.as_deref(),
                 },
                 passages,
+                pending_ocr,
             });
             i += 1;
         }
@@ -99,7 +102,7 @@ pub(crate) fn commit_written(catalog: &mut Catalog, lexical: &Lexical, ids: &[i6
 
 /// Mirrors the given files (and deletions) into tantivy, commits, and marks
 /// them synced.
-fn sync_files(
+pub(crate) fn sync_files(
     catalog: &mut Catalog,
     lexical: &Lexical,
     ids: &[i64],

@@ -73,6 +73,13 @@ pub struct OcrSettings {
     /// it are left unread, so a 10,000-page scan ends within the worker's
     /// time limit with its first pages searchable.
     pub budget_ms: u64,
+    /// The first indexing stage: pages that need recognising are not read
+    /// but listed in [`crate::extract::ExtractedDoc::pending_ocr`], for the
+    /// second, lower-priority stage (`Engine::recognise_pending`).
+    pub defer: bool,
+    /// The second stage: recognise only these pages (1-based; an image file
+    /// is page 1) and return only their text.
+    pub pages: Option<Vec<u32>>,
 }
 
 impl Default for OcrSettings {
@@ -81,6 +88,8 @@ impl Default for OcrSettings {
             enabled: true,
             cache_dir: None,
             budget_ms: 0,
+            defer: false,
+            pages: None,
         }
     }
 }
@@ -102,6 +111,32 @@ pub fn with_settings<R>(settings: &OcrSettings, f: impl FnOnce() -> R) -> R {
 /// The settings of the document being extracted on this thread.
 pub fn settings() -> OcrSettings {
     CURRENT.with(|c| c.borrow().0.clone())
+}
+
+/// Runs `f` with deferral and page selection turned off, keeping the rest
+/// of the document's settings and its budget: a document nested in another
+/// (a message's attached scan) has no pages of its own in the catalog to
+/// leave pending, so it is recognised in line, as before the second stage.
+pub fn in_line<R>(f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let previous = (c.0.defer, c.0.pages.take());
+        c.0.defer = false;
+        previous
+    });
+    let out = f();
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        c.0.defer = previous.0;
+        c.0.pages = previous.1;
+    });
+    out
+}
+
+/// Whether page `page` (1-based) is to be recognised now: OCR is on, the
+/// first stage is not deferring it, and the second stage asked for it.
+pub fn wanted_now(settings: &OcrSettings, page: u32) -> bool {
+    settings.enabled && !settings.defer && settings.pages.as_ref().is_none_or(|p| p.contains(&page))
 }
 
 /// False once this document's OCR budget is spent.
@@ -356,6 +391,14 @@ pub fn page_text(
         cache::put(dir, &hash, &text);
     }
     Ok(Some(text))
+}
+
+/// The cached text of a page, if it was recognised before: cheap (a hash
+/// and a file read), so the first stage fills in what it can at once.
+pub fn cached_page_text(key: &[u8]) -> Option<String> {
+    let settings = settings();
+    let dir = settings.cache_dir.as_deref()?;
+    cache::get(dir, &cache::key(key))
 }
 
 #[cfg(test)]

@@ -10,9 +10,15 @@
 //! it is embedded and never costs a model call). The writer is still one
 //! connection: both threads take the engine's writer lock only to read a
 //! window or store vectors, never around a model call.
+//!
+//! The same thread runs the second indexing stage, text recognition (OCR),
+//! one step (a few pages of one file) at a time, and only when keyword work
+//! is idle: no batch running or waiting, no passage waiting for a vector.
+//! Between steps it looks again, so a saved file's keyword commit waits at
+//! most for one step's write, never for a folder of scans.
 
 use super::worker::{lower_priority, SharedOnEvent};
-use super::{Shared, WatchEvent};
+use super::{Inner, Shared, WatchEvent, WatchPhase};
 use crate::engine::Engine;
 use crate::progress::NoProgress;
 use crate::{Error, Result};
@@ -36,47 +42,122 @@ pub(crate) fn spawn(
         .map_err(|e| Error::io("start the embedding thread", e))
 }
 
+/// What the thread does next.
+enum Work {
+    Embed,
+    Recognise,
+}
+
+/// Vectors first (they follow keyword commits closely), then text
+/// recognition, and that only while the keyword side has nothing to do.
+fn next_work(inner: &Inner, engine: &Engine) -> Option<Work> {
+    if inner.status.paused {
+        return None;
+    }
+    if inner.embed_due {
+        return Some(Work::Embed);
+    }
+    let keyword_idle = inner.status.phase == WatchPhase::Watching
+        && !inner.status.busy
+        && inner.pending.len() == 0;
+    (inner.ocr_due && keyword_idle && !inner.status.ocr_paused && engine.recognition_enabled())
+        .then_some(Work::Recognise)
+}
+
 fn run(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
     loop {
-        {
+        let work = {
             let mut inner = shared.lock();
-            while !inner.stop && (inner.status.paused || !inner.embed_due) {
+            loop {
+                if inner.stop {
+                    return;
+                }
+                if let Some(w) = next_work(&inner, engine) {
+                    break w;
+                }
                 inner = shared.wake.wait(inner).unwrap_or_else(|p| p.into_inner());
             }
-            if inner.stop {
-                return;
-            }
-            inner.embed_due = false;
-            inner.status.embedding = true;
-            // Reset under the lock, so a pause or stop cannot slip in between.
-            shared.embed_cancel.reset();
+        };
+        match work {
+            Work::Embed => embed(engine, shared, on_event),
+            Work::Recognise => recognise(engine, shared, on_event),
         }
-        let result = engine.embed_missing(&NoProgress, &shared.embed_cancel);
-        let mut inner = shared.lock();
-        match result {
-            Ok(n) => {
-                inner.status.embedding = inner.embed_due;
-                drop(inner);
-                if n > 0 {
-                    tracing::info!(target: "watch", passages = n, "embedded");
-                    (on_event)(&WatchEvent::Embedded { passages: n });
-                }
-            }
-            // Paused or stopping: what was stored stays; the rest is still
-            // without a vector and is picked up on resume (or next start).
-            Err(Error::Cancelled) => {
+    }
+}
+
+/// One step of text recognition, then the count of pages left.
+fn recognise(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
+    shared.lock().status.recognising = true;
+    let step = engine.recognise_step();
+    let left = engine.pending_ocr_pages();
+    let mut inner = shared.lock();
+    inner.status.recognising = false;
+    if let Ok(n) = left {
+        inner.status.ocr_pending = n;
+    }
+    match step {
+        Ok(Some(step)) => {
+            if step.passages > 0 && engine.embedder().is_some() {
                 inner.embed_due = true;
+                inner.status.embedding = true;
             }
-            Err(e) => {
-                // Not retried in a loop (a broken model would spin): the next
-                // batch tries again.
-                inner.status.embedding = inner.embed_due;
-                drop(inner);
-                tracing::warn!(target: "watch", error = %e, "embedding failed");
-                let wire = e.to_wire();
-                shared.lock().status.last_error = Some(wire.clone());
-                (on_event)(&WatchEvent::Error { error: wire });
+            let left = inner.status.ocr_pending;
+            drop(inner);
+            (on_event)(&WatchEvent::Recognised {
+                pages: step.pages,
+                left,
+            });
+        }
+        Ok(None) => {
+            inner.ocr_due = false;
+            inner.status.ocr_pending = 0;
+        }
+        Err(e) => {
+            // Not retried in a loop (a broken disk would spin): the next
+            // batch or a resume tries again.
+            inner.ocr_due = false;
+            drop(inner);
+            tracing::warn!(target: "watch", error = %e, "text recognition failed");
+            let wire = e.to_wire();
+            shared.lock().status.last_error = Some(wire.clone());
+            (on_event)(&WatchEvent::Error { error: wire });
+        }
+    }
+}
+
+fn embed(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
+    {
+        let mut inner = shared.lock();
+        inner.embed_due = false;
+        inner.status.embedding = true;
+        // Reset under the lock, so a pause or stop cannot slip in between.
+        shared.embed_cancel.reset();
+    }
+    let result = engine.embed_missing(&NoProgress, &shared.embed_cancel);
+    let mut inner = shared.lock();
+    match result {
+        Ok(n) => {
+            inner.status.embedding = inner.embed_due;
+            drop(inner);
+            if n > 0 {
+                tracing::info!(target: "watch", passages = n, "embedded");
+                (on_event)(&WatchEvent::Embedded { passages: n });
             }
+        }
+        // Paused or stopping: what was stored stays; the rest is still
+        // without a vector and is picked up on resume (or next start).
+        Err(Error::Cancelled) => {
+            inner.embed_due = true;
+        }
+        Err(e) => {
+            // Not retried in a loop (a broken model would spin): the next
+            // batch tries again.
+            inner.status.embedding = inner.embed_due;
+            drop(inner);
+            tracing::warn!(target: "watch", error = %e, "embedding failed");
+            let wire = e.to_wire();
+            shared.lock().status.last_error = Some(wire.clone());
+            (on_event)(&WatchEvent::Error { error: wire });
         }
     }
 }

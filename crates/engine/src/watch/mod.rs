@@ -123,6 +123,16 @@ pub struct WatchStatus {
     /// Passages committed by batches still wait for their vectors, or are
     /// being embedded now: keyword search has them, meaning search not yet.
     pub embedding: bool,
+    /// Text recognition (OCR, the second indexing stage) is reading pages
+    /// now, on the trailing thread, behind keyword work.
+    pub recognising: bool,
+    /// Pages waiting for text recognition: "Recognising text: N pages left".
+    pub ocr_pending: u64,
+    /// The user paused text recognition ([`Watcher::pause_recognition`]).
+    pub ocr_paused: bool,
+    /// Text recognition is on in the engine's options; when off, pages
+    /// left pending by an earlier run wait for a run with it on.
+    pub ocr_enabled: bool,
     /// Paths and folders waiting to be applied.
     pub pending: usize,
     /// Of which folders waiting for a full rescan.
@@ -143,9 +153,15 @@ pub struct WatchStatus {
 
 impl WatchStatus {
     /// Up to date: reconciled, nothing pending, nothing running, every
-    /// committed passage embedded.
+    /// committed passage embedded, every page recognised (unless text
+    /// recognition is paused or off).
     pub fn is_idle(&self) -> bool {
-        self.phase == WatchPhase::Watching && !self.busy && !self.embedding && self.pending == 0
+        self.phase == WatchPhase::Watching
+            && !self.busy
+            && !self.embedding
+            && self.pending == 0
+            && !self.recognising
+            && (self.ocr_pending == 0 || self.ocr_paused || !self.ocr_enabled)
     }
 }
 
@@ -174,6 +190,14 @@ pub enum WatchEvent {
     Embedded {
         /// Passages embedded in this pass.
         passages: u64,
+    },
+    /// The trailing thread recognised the text of some pages (OCR): they
+    /// are found by their words now.
+    Recognised {
+        /// Pages read (or given up on) in this step.
+        pages: u64,
+        /// Pages still waiting.
+        left: u64,
     },
     /// A folder could not be watched and is polled instead.
     Polling {
@@ -206,6 +230,8 @@ pub(crate) struct Inner {
     pub(crate) poll_requests: Vec<(PathBuf, String)>,
     /// A batch committed passages since the embedding thread last looked.
     pub(crate) embed_due: bool,
+    /// Pages may wait for text recognition (the trailing thread looks).
+    pub(crate) ocr_due: bool,
 }
 
 impl Shared {
@@ -217,6 +243,7 @@ impl Shared {
 
 /// A running watcher. Dropping it stops it.
 pub struct Watcher {
+    engine: Arc<Engine>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     embed_thread: Option<JoinHandle<()>>,
@@ -246,6 +273,10 @@ impl Watcher {
                     paused: false,
                     busy: false,
                     embedding: false,
+                    recognising: false,
+                    ocr_pending: engine.pending_ocr_pages()?,
+                    ocr_paused: engine.recognition_paused(),
+                    ocr_enabled: engine.recognition_enabled(),
                     pending: 0,
                     rescans_pending: 0,
                     overflows: 0,
@@ -261,6 +292,7 @@ impl Watcher {
                 stop: false,
                 poll_requests: Vec::new(),
                 embed_due: false,
+                ocr_due: true,
             }),
             wake: Condvar::new(),
             cancel: CancelFlag::new(),
@@ -273,8 +305,9 @@ impl Watcher {
             on_event.clone(),
             opts.low_priority,
         )?;
-        let thread = worker::spawn(engine, roots, opts, shared.clone(), on_event)?;
+        let thread = worker::spawn(engine.clone(), roots, opts, shared.clone(), on_event)?;
         Ok(Watcher {
+            engine,
             shared,
             thread: Some(thread),
             embed_thread: Some(embed_thread),
@@ -296,6 +329,36 @@ impl Watcher {
         self.shared.wake.notify_all();
     }
 
+    /// Pauses text recognition (the second stage) after the page it is
+    /// reading; keyword indexing, embedding and search go on. Pages stay
+    /// pending, also across restarts, until [`Watcher::resume_recognition`].
+    pub fn pause_recognition(&self) {
+        self.engine.pause_recognition();
+        self.shared.lock().status.ocr_paused = true;
+        self.shared.wake.notify_all();
+    }
+
+    /// Resumes text recognition after [`Watcher::pause_recognition`].
+    pub fn resume_recognition(&self) {
+        self.engine.resume_recognition();
+        let mut inner = self.shared.lock();
+        inner.status.ocr_paused = false;
+        inner.ocr_due = true;
+        drop(inner);
+        self.shared.wake.notify_all();
+    }
+
+    /// Tells the trailing thread that text recognition was turned on or off
+    /// ([`Engine::set_recognition_enabled`]): pages waiting are read, or
+    /// left, from now on.
+    pub fn recognition_changed(&self) {
+        let mut inner = self.shared.lock();
+        inner.status.ocr_enabled = self.engine.recognition_enabled();
+        inner.ocr_due = true;
+        drop(inner);
+        self.shared.wake.notify_all();
+    }
+
     /// Queues a full rescan of every watched folder (a "check now" button).
     pub fn rescan(&self) {
         let mut inner = self.shared.lock();
@@ -311,6 +374,7 @@ impl Watcher {
     pub fn status(&self) -> WatchStatus {
         let inner = self.shared.lock();
         let mut st = inner.status.clone();
+        st.ocr_enabled = self.engine.recognition_enabled();
         st.pending = inner.pending.len();
         st.rescans_pending = inner.pending.rescans();
         st.overflows = inner.pending.overflows;

@@ -131,9 +131,13 @@ impl Worker {
             self.set_busy(true);
             let progress =
                 |step: &IndexingStep| (self.on_event)(&WatchEvent::Progress { step: step.clone() });
+            // The first stage only: text recognition trails behind on the
+            // embedding thread, so the folders are searchable by keyword
+            // before any scan is read.
             let result = self
                 .engine
-                .index(&self.roots, &progress, &self.shared.cancel);
+                .index_text(&self.roots, &progress, &self.shared.cancel);
+            self.note_ocr_pending();
             self.set_busy(false);
             match result {
                 Ok(report) => {
@@ -153,6 +157,24 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Counts the pages waiting for text recognition (a batch or the
+    /// reconcile may have added some) before the batch is seen as done, so
+    /// that "idle" never shows between a batch and the trailing thread's
+    /// first look; and wakes that thread.
+    fn note_ocr_pending(&self) {
+        let left = self.engine.pending_ocr_pages();
+        let mut inner = self.shared.lock();
+        match left {
+            Ok(n) => inner.status.ocr_pending = n,
+            Err(e) => {
+                tracing::debug!(target: "watch", error = %e, "could not count pages waiting for OCR")
+            }
+        }
+        inner.ocr_due = true;
+        drop(inner);
+        self.shared.wake.notify_all();
     }
 
     /// Blocks while paused. False when stopped.
@@ -240,47 +262,66 @@ impl Worker {
         let result =
             self.engine
                 .apply_changes_then(&batch, &NoProgress, &self.shared.cancel, false);
-        let mut inner = self.shared.lock();
-        inner.status.busy = false;
-        match result {
-            Ok(report) => {
-                if report.passages > 0 && self.engine.embedder().is_some() {
-                    inner.embed_due = true;
-                    inner.status.embedding = true;
-                    self.shared.wake.notify_all();
+        // The batch stays busy until the pages it left for text recognition
+        // are counted (`finish_batch`), after its event: so a search that
+        // sees the change finds its event already sent, and "idle" never
+        // shows before the count.
+        let failed = {
+            let mut inner = self.shared.lock();
+            match result {
+                Ok(report) => {
+                    if report.passages > 0 && self.engine.embedder().is_some() {
+                        inner.embed_due = true;
+                        inner.status.embedding = true;
+                        self.shared.wake.notify_all();
+                    }
+                    let batch = BatchReport {
+                        paths: n,
+                        report,
+                        finished_ms: crate::time::now_ns() / 1_000_000,
+                    };
+                    inner.status.batches += 1;
+                    if batch.changed_anything() {
+                        tracing::info!(target: "watch", "{}", batch.summary());
+                        inner.status.last_batch = Some(batch.clone());
+                        drop(inner);
+                        (self.on_event)(&WatchEvent::Batch { batch });
+                    }
+                    None
                 }
-                let batch = BatchReport {
-                    paths: n,
-                    report,
-                    finished_ms: crate::time::now_ns() / 1_000_000,
-                };
-                inner.status.batches += 1;
-                if batch.changed_anything() {
-                    tracing::info!(target: "watch", "{}", batch.summary());
-                    inner.status.last_batch = Some(batch.clone());
-                    drop(inner);
-                    (self.on_event)(&WatchEvent::Batch { batch });
+                Err(Error::Cancelled) => {
+                    // Paused or stopping: redo the whole batch later (cheap, as
+                    // what was committed is now unchanged). On stop the next
+                    // start's reconcile covers it.
+                    inner.pending.requeue(batch, &self.roots, Instant::now());
+                    None
+                }
+                Err(e) => {
+                    // Often a race with the disk (a folder renamed while it was
+                    // being listed): retry the batch, backing off so that a
+                    // lasting failure (disk full) does not spin.
+                    inner.pending.requeue(batch, &self.roots, Instant::now());
+                    Some(e)
                 }
             }
-            Err(Error::Cancelled) => {
-                // Paused or stopping: redo the whole batch later (cheap, as
-                // what was committed is now unchanged). On stop the next
-                // start's reconcile covers it.
-                inner.pending.requeue(batch, &self.roots, Instant::now());
-            }
-            Err(e) => {
-                // Often a race with the disk (a folder renamed while it was
-                // being listed): retry the batch, backing off so that a
-                // lasting failure (disk full) does not spin.
-                inner.pending.requeue(batch, &self.roots, Instant::now());
-                let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                drop(inner);
-                self.error(&e);
-                self.back_off(failures);
-                return;
-            }
+        };
+        self.finish_batch();
+        if let Some(e) = failed {
+            let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+            self.error(&e);
+            self.back_off(failures);
+            return;
         }
         self.failures.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts the pages waiting for text recognition, then marks the batch
+    /// done and wakes the trailing thread, which waits for keyword work to
+    /// finish before it reads the next pages.
+    fn finish_batch(&self) {
+        self.note_ocr_pending();
+        self.shared.lock().status.busy = false;
+        self.shared.wake.notify_all();
     }
 
     /// Sleeps 0.1 s, 0.2 s, 0.4 s… up to 10 s, or until stopped.

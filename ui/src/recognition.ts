@@ -1,0 +1,39 @@
+// The text-recognition line: scanned pages and images are read (OCR) in a
+// second, lower-priority stage after keyword indexing, so the window says
+// how many pages are left and offers to pause that stage alone.
+
+import type { IndexingState } from "./api";
+
+/** What the line says, and what its button does; null hides the line. */
+export function describeRecognition(
+  s: Pick<IndexingState, "ocr_pending" | "ocr_paused">,
+): { label: string; action: "pause" | "resume" } | null {
+  const left = s.ocr_pending ?? 0;
+  if (left <= 0) return null;
+  const pages = `${left.toLocaleString()} ${left === 1 ? "page" : "pages"} left`;
+  return s.ocr_paused
+    ? { label: `Text recognition paused: ${pages}`, action: "resume" }
+    : { label: `Recognising text: ${pages}`, action: "pause" };
+}
+
+export class RecognitionLine {
+  constructor(
+    private readonly line: HTMLElement,
+    private readonly label: HTMLElement,
+    private readonly button: HTMLButtonElement,
+  ) {}
+
+  update(s: IndexingState): void {
+    const d = describeRecognition(s);
+    this.line.hidden = d === null;
+    if (d === null) return;
+    // Plain text only: the count is a number, but nothing here is HTML.
+    this.label.textContent = d.label;
+    this.button.textContent = d.action === "pause" ? "Pause" : "Resume";
+    this.button.dataset.action = d.action;
+    this.button.setAttribute(
+      "aria-label",
+      d.action === "pause" ? "Pause text recognition" : "Resume text recognition",
+    );
+  }
+}

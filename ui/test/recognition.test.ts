@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { IndexingState } from "../src/api";
+import { RecognitionLine, describeRecognition } from "../src/recognition";
+
+const idle: IndexingState = {
+  running: false,
+  paused: false,
+  watching: true,
+  step: { step: "done" },
+  last_error: null,
+  polling: [],
+  updates: 0,
+  ocr_pending: 0,
+  ocr_paused: false,
+};
+
+function line() {
+  const root = document.createElement("div");
+  const label = document.createElement("span");
+  const button = document.createElement("button");
+  return { root, label, button, view: new RecognitionLine(root, label, button) };
+}
+
+describe("recognising text line", () => {
+  it("is hidden when no page waits", () => {
+    const l = line();
+    l.view.update(idle);
+    expect(l.root.hidden).toBe(true);
+    expect(describeRecognition(idle)).toBeNull();
+  });
+
+  it("counts the pages left and offers Pause", () => {
+    const l = line();
+    l.view.update({ ...idle, ocr_pending: 1234 });
+    expect(l.root.hidden).toBe(false);
+    expect(l.label.textContent).toBe(`Recognising text: ${(1234).toLocaleString()} pages left`);
+    expect(l.button.textContent).toBe("Pause");
+    expect(l.button.dataset.action).toBe("pause");
+    expect(l.button.getAttribute("aria-label")).toBe("Pause text recognition");
+  });
+
+  it("says one page, not one pages", () => {
+    expect(describeRecognition({ ocr_pending: 1, ocr_paused: false })?.label).toBe("Recognising text: 1 page left");
+  });
+
+  it("says paused and offers Resume, while keyword indexing state is untouched", () => {
+    const l = line();
+    l.view.update({ ...idle, ocr_pending: 3, ocr_paused: true });
+    expect(l.label.textContent).toBe("Text recognition paused: 3 pages left");
+    expect(l.button.dataset.action).toBe("resume");
+    expect(l.button.textContent).toBe("Resume");
+    l.view.update({ ...idle, ocr_pending: 0, ocr_paused: true });
+    expect(l.root.hidden).toBe(true);
+  });
+
+  it("writes file-derived text as text, never as HTML", () => {
+    const l = line();
+    l.view.update({ ...idle, ocr_pending: 2 });
+    expect(l.label.children.length).toBe(0);
+  });
+});
