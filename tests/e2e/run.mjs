@@ -628,6 +628,37 @@ async function main() {
       await wd.until("the held change after resume", async () => (await namesFor(wd, "pausedheron"))?.[0] === "live-paused.txt", LIVE_WAIT_MS, 100);
       await wd.until("the strip to hide", () => wd.exec("return document.getElementById('index-strip').hidden"), 5000);
     });
+
+    await step("scans are read in a second stage: 'Recognising text: N pages left', pause and resume", async () => {
+      // Twelve images of one Lorem ipsum page, each with other bytes after
+      // the PNG's end, so the OCR cache cannot answer for the others: the
+      // keyword stage lists them at once, recognition reads them one by one.
+      const png = readFileSync(join(root, "tests/fixtures/ocr/lorem-150dpi.png"));
+      mkdirSync(join(docs, "scans"), { recursive: true });
+      for (let i = 0; i < 12; i++) {
+        writeFileSync(join(docs, "scans", `scan-${i}.png`), Buffer.concat([png, Buffer.from(`\nscan ${i}\n`)]));
+      }
+      const label = () => wd.exec("const l = document.getElementById('ocr-line'); return l.hidden ? null : document.getElementById('ocr-label').textContent");
+      await wd.until("the recognition line", async () => /^Recognising text: \d+ pages? left$/.test((await label()) ?? ""), LIVE_WAIT_MS, 100);
+      await wd.clickCss("#ocr-btn[data-action='pause']");
+      await wd.until("recognition paused", async () => ((await label()) ?? "").startsWith("Text recognition paused: "), 5000);
+      await sleep(3000); // a page already being read when Pause came may still land
+      const held = await label();
+      await sleep(3000);
+      const still = await label();
+      if (still !== held) throw new Error(`pages were read while paused: ${held} -> ${still}`);
+      await shot("07d-recognition-paused-light");
+      await wd.clickCss("#ocr-btn[data-action='resume']");
+      await wd.until("every page read, the line gone", async () => (await label()) === null, 120000, 250);
+      // A word of the recognised page finds the scans.
+      let found = null;
+      for (let attempt = 0; attempt < 6 && !found?.some((n) => n.startsWith("scan-")); attempt++) {
+        await typeQuery(wd, attempt % 2 ? "consetetur sadipscing" : "consetetur");
+        await sleep(2500);
+        found = (await namesFor(wd, "consetetur")) ?? (await namesFor(wd, "consetetur sadipscing"));
+      }
+      if (!found?.some((n) => n.startsWith("scan-"))) throw new Error(`no scan among ${JSON.stringify(found)}`);
+    });
   });
 
   // Dark mode: GTK's dark variant drives prefers-color-scheme in WebKitGTK.

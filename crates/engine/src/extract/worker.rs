@@ -4,9 +4,9 @@
 //! A binary becomes a worker by calling [`serve`] when started with
 //! [`WORKER_ARG`] (`crumb __extract-worker`). The parent side is
 //! [`super::Sandbox`]. The worker caps its own address space
-//! (`RLIMIT_AS`, from [`MEMORY_ENV`]) so a hostile file makes it fail an
-//! allocation and exit instead of exhausting the machine; the parent kills it
-//! on timeout and starts a fresh one.
+//! (`RLIMIT_AS`: [`MEMORY_ENV`] bytes more than it maps at start) so a
+//! hostile file makes it fail an allocation and exit instead of exhausting
+//! the machine; the parent kills it on timeout and starts a fresh one.
 
 use super::{ExtractError, ExtractedDoc, Extractors, Limits};
 use crate::kind::FileKind;
@@ -16,7 +16,8 @@ use std::path::PathBuf;
 
 /// The first argument that makes Crumb's binaries run [`serve`].
 pub const WORKER_ARG: &str = "__extract-worker";
-/// Environment variable with the worker's address-space limit in bytes.
+/// Environment variable with the worker's memory budget in bytes: how much
+/// address space it may map beyond what it had at start.
 pub const MEMORY_ENV: &str = "CRUMB_EXTRACT_MEMORY";
 /// Every response line starts with this, so stray output from a library is
 /// never mistaken for an answer.
@@ -129,8 +130,9 @@ fn protect_stdout() -> std::io::Result<std::fs::File> {
     ))
 }
 
-/// Caps the address space at `$CRUMB_EXTRACT_MEMORY` bytes and lowers the
-/// worker's CPU priority so indexing never starves the UI.
+/// Caps the address space at `$CRUMB_EXTRACT_MEMORY` bytes more than the
+/// worker has mapped when it starts, and lowers the worker's CPU priority so
+/// indexing never starves the UI.
 fn apply_memory_limit() {
     #[cfg(unix)]
     {
@@ -138,6 +140,7 @@ fn apply_memory_limit() {
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
         {
+            let limit = limit.saturating_add(mapped_at_start());
             let rl = libc::rlimit {
                 rlim_cur: limit as libc::rlim_t,
                 rlim_max: limit as libc::rlim_t,
@@ -152,6 +155,27 @@ fn apply_memory_limit() {
             libc::nice(10);
         }
     }
+}
+
+/// The address space already mapped when the worker starts: its binary and
+/// libraries. The app's binary maps GTK and WebKit, hundreds of MB of
+/// reservations, where `crumb` maps little, so the budget is what extraction
+/// may add on top of that, not an absolute size: with an absolute cap, text
+/// recognition that fits in the CLI's workers failed in the app's ("failed
+/// to allocate memory", found by the e2e test of the second stage).
+fn mapped_at_start() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let pages = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if let (Some(pages), Ok(page)) = (pages, u64::try_from(page)) {
+            return pages.saturating_mul(page);
+        }
+    }
+    0
 }
 
 /// Reads the worker's answer from a response line, if it is one.
