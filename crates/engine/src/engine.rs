@@ -195,17 +195,7 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &CancelFlag,
     ) -> Result<IndexReport> {
-        let started = Instant::now();
-        let mut report = self.index_first_stage(roots, progress, cancel)?;
-        report.keyword_seconds = started.elapsed().as_secs_f64();
-        let recognised = self.recognise_pending(progress, cancel)?;
-        report.indexed = report.indexed.saturating_sub(recognised.indexed_lost());
-        report.absorb_recognised(recognised);
-        report.embedded += self.embed_missing(progress, cancel)?;
-        progress.report(&IndexingStep::Done);
-        report.seconds = started.elapsed().as_secs_f64();
-        tracing::info!(target: "index", "{}", report.summary());
-        Ok(report)
+        self.index_stages(roots, progress, cancel, true)
     }
 
     /// [`Engine::index`] without the second stage: pages that need text
@@ -217,10 +207,28 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &CancelFlag,
     ) -> Result<IndexReport> {
+        self.index_stages(roots, progress, cancel, false)
+    }
+
+    /// The first stage, then text recognition when `recognise` (otherwise
+    /// the pages it would read are only counted), then embedding.
+    fn index_stages(
+        &self,
+        roots: &[PathBuf],
+        progress: &dyn Progress,
+        cancel: &CancelFlag,
+        recognise: bool,
+    ) -> Result<IndexReport> {
         let started = Instant::now();
         let mut report = self.index_first_stage(roots, progress, cancel)?;
         report.keyword_seconds = started.elapsed().as_secs_f64();
-        report.ocr_pending = self.pending_ocr_pages()?;
+        if recognise {
+            let recognised = self.recognise_pending(progress, cancel)?;
+            report.indexed = report.indexed.saturating_sub(recognised.indexed_lost());
+            report.absorb_recognised(recognised);
+        } else {
+            report.ocr_pending = self.pending_ocr_pages()?;
+        }
         report.embedded += self.embed_missing(progress, cancel)?;
         progress.report(&IndexingStep::Done);
         report.seconds = started.elapsed().as_secs_f64();

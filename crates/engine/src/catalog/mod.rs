@@ -25,6 +25,13 @@ pub struct Catalog {
 /// How much of the catalog file a read-only connection maps.
 const READER_MMAP_BYTES: i64 = 256 << 20;
 
+/// Ids as one SQL parameter, a JSON array that `json_each(?)` reads back: one
+/// statement, cached, for any number of ids, where `IN (?, ?, …)` would be a
+/// new statement per count.
+pub(crate) fn id_list(ids: &[i64]) -> Result<String> {
+    serde_json::to_string(ids).map_err(|e| crate::Error::Bug(format!("encode ids: {e}")))
+}
+
 impl Catalog {
     /// Opens (creating and migrating if needed) the catalog at `path`.
     pub fn open(path: &Path) -> Result<Catalog> {

@@ -114,8 +114,7 @@ impl Catalog {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let list = serde_json::to_string(ids)
-            .map_err(|e| crate::Error::Bug(format!("encode ids: {e}")))?;
+        let list = super::id_list(ids)?;
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM passages WHERE id IN (SELECT value FROM json_each(?1))"
         ))?;
@@ -135,8 +134,7 @@ impl Catalog {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let list = serde_json::to_string(ids)
-            .map_err(|e| crate::Error::Bug(format!("encode ids: {e}")))?;
+        let list = super::id_list(ids)?;
         let mut st = self.conn.prepare_cached(
             "SELECT id, file_id FROM passages WHERE id IN (SELECT value FROM json_each(?1))",
         )?;

@@ -350,12 +350,13 @@ impl Lexical {
         Ok(())
     }
 
-    /// Merges the small segments a bulk run leaves behind into one. Each commit writes a segment, and
-    /// tantivy's background merges die with a short-lived process (`crumb
-    /// index`), so a run could leave a dozen: a search walks every segment's
-    /// term dictionaries and postings, and at SciFact size most of a keyword
-    /// query's time went to the ten small ones. Segments past an eighth of
-    /// the largest are left alone: rewriting them costs more than it saves.
+    /// Merges the small segments a bulk run leaves behind into one. Each
+    /// commit writes a segment, and tantivy's background merges die with a
+    /// short-lived process (`crumb index`), so a run could leave a dozen: a
+    /// search walks every segment's term dictionaries and postings, and at
+    /// SciFact size most of a keyword query's time went to the ten small
+    /// ones. Segments past an eighth of the largest are left alone:
+    /// rewriting them costs more than it saves.
     pub fn merge_small_segments(&self) -> Result<()> {
         let metas = self.index.searchable_segment_metas()?;
         let largest = metas.iter().map(|m| m.max_doc()).max().unwrap_or(0);

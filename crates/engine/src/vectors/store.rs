@@ -72,8 +72,7 @@ pub fn load_vectors(
     passage_ids: &[i64],
     model: &str,
 ) -> Result<HashMap<i64, Vec<f32>>> {
-    let ids =
-        serde_json::to_string(passage_ids).map_err(|e| Error::Bug(format!("encode ids: {e}")))?;
+    let ids = crate::catalog::id_list(passage_ids)?;
     let mut stmt = conn.prepare_cached(
         "SELECT v.passage_id, v.dim, v.data FROM json_each(?1) AS j
          JOIN vectors AS v ON v.passage_id = j.value AND v.model = ?2",
