@@ -307,6 +307,18 @@ fn a_page_whose_fonts_lack_a_unicode_map_is_recognised_and_a_page_with_text_is_n
     assert_eq!(e.status().expect("status").recognised_pages, 1);
 }
 
+/// The text the OCR pipeline reads in one of `tests/fixtures/ocr`'s images.
+fn recognise_fixture(name: &str) -> String {
+    let bytes = std::fs::read(ocr_fixture(name)).expect("fixture");
+    let image = crumb_engine::extract::decode_image(&bytes).expect("the fixture decodes");
+    crumb_engine::models::init_runtime(None).expect("ONNX Runtime");
+    let models = crumb_engine::ocr::find_models().expect("models");
+    crumb_engine::ocr::Ocr::open(&models, 2)
+        .expect("models open")
+        .read(&image)
+        .expect("recognised")
+}
+
 /// `lorem-150dpi.png` is page 1 of pdf.js's `issue13242.pdf` (Apache-2.0),
 /// rendered by pdftoppm at 150 dpi, rows 120 to 940, 8 grey levels: 19 lines
 /// of Lorem ipsum, 3 of them with "consetetur". The orientation classifier
@@ -317,14 +329,7 @@ fn an_upright_page_keeps_every_line_that_the_classifier_doubts() {
     if !have_ocr_models() {
         return;
     }
-    let bytes = std::fs::read(ocr_fixture("lorem-150dpi.png")).expect("fixture");
-    let image = crumb_engine::extract::decode_image(&bytes).expect("the fixture decodes");
-    crumb_engine::models::init_runtime(None).expect("ONNX Runtime");
-    let models = crumb_engine::ocr::find_models().expect("models");
-    let text = crumb_engine::ocr::Ocr::open(&models, 2)
-        .expect("models open")
-        .read(&image)
-        .expect("recognised");
+    let text = recognise_fixture("lorem-150dpi.png");
     assert_eq!(text.matches("consetetur").count(), 3, "{text}");
     assert_eq!(text.lines().count(), 19, "{text}");
 }
@@ -339,14 +344,7 @@ fn accented_names_and_the_latex_logo_are_read_as_printed() {
     if !have_ocr_models() {
         return;
     }
-    let bytes = std::fs::read(ocr_fixture("everyshi-150dpi.png")).expect("fixture");
-    let image = crumb_engine::extract::decode_image(&bytes).expect("the fixture decodes");
-    crumb_engine::models::init_runtime(None).expect("ONNX Runtime");
-    let models = crumb_engine::ocr::find_models().expect("models");
-    let text = crumb_engine::ocr::Ocr::open(&models, 2)
-        .expect("models open")
-        .read(&image)
-        .expect("recognised");
+    let text = recognise_fixture("everyshi-150dpi.png");
     assert!(text.contains("Martin Schröder"), "{text}");
     assert!(text.matches("LATEX").count() >= 2, "{text}");
     assert!(text.contains("backwards compatibility"), "{text}");

@@ -31,6 +31,19 @@ fn folder(docs: &Path) {
     write(docs, "photo/note.png", render(SENTENCE, "png"));
 }
 
+/// [`folder`] in a new docs dir, with a data dir beside it; None only where
+/// the documented opt-out lets missing OCR models skip (pdfium must be there).
+fn scans_and_text() -> Option<(tempfile::TempDir, tempfile::TempDir)> {
+    require_pdfium();
+    if !have_ocr_models() {
+        return None;
+    }
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    folder(docs.path());
+    Some((docs, data))
+}
+
 fn first_stage(e: &Engine, docs: &Path) -> IndexReport {
     e.index_text(&[docs.to_path_buf()], &NoProgress, &CancelFlag::new())
         .expect("first stage")
@@ -47,13 +60,9 @@ fn pending(e: &Engine) -> u64 {
 
 #[test]
 fn the_first_stage_makes_text_searchable_and_leaves_scans_pending_then_ocr_fills_in() {
-    require_pdfium();
-    if !have_ocr_models() {
+    let Some((docs, data)) = scans_and_text() else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
+    };
     let e = engine(data.path());
 
     let report = first_stage(&e, docs.path());
@@ -110,13 +119,9 @@ fn the_first_stage_makes_text_searchable_and_leaves_scans_pending_then_ocr_fills
 
 #[test]
 fn paused_recognition_leaves_pages_pending_while_a_new_text_file_is_indexed() {
-    require_pdfium();
-    if !have_ocr_models() {
+    let Some((docs, data)) = scans_and_text() else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
+    };
     let e = engine(data.path());
     first_stage(&e, docs.path());
     e.pause_recognition();
@@ -147,13 +152,9 @@ fn paused_recognition_leaves_pages_pending_while_a_new_text_file_is_indexed() {
 
 #[test]
 fn pending_pages_survive_reopening_the_engine_and_the_next_index_finishes_them() {
-    require_pdfium();
-    if !have_ocr_models() {
+    let Some((docs, data)) = scans_and_text() else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
+    };
     {
         let e = engine(data.path());
         first_stage(&e, docs.path());
@@ -178,13 +179,9 @@ fn pending_pages_survive_reopening_the_engine_and_the_next_index_finishes_them()
 
 #[test]
 fn a_scan_replaced_or_deleted_before_its_turn_takes_its_pending_pages_with_it() {
-    require_pdfium();
-    if !have_ocr_models() {
+    let Some((docs, data)) = scans_and_text() else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
+    };
     let e = engine(data.path());
     first_stage(&e, docs.path());
     assert_eq!(pending(&e), 3);
@@ -241,13 +238,9 @@ fn with_no_ocr_nothing_is_left_pending() {
 
 #[test]
 fn crumb_index_runs_both_stages_and_status_counts_them() {
-    require_pdfium();
-    if !have_ocr_models() {
+    let Some((docs, data)) = scans_and_text() else {
         return;
-    }
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
+    };
     let report = crumb_json(
         data.path(),
         &[

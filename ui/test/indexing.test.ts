@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IndexingState } from "../src/api";
+import { idle } from "./states";
 import { IndexingStrip, describePolling } from "../src/indexing";
 
 function strip() {
@@ -10,18 +10,6 @@ function strip() {
   const notice = document.createElement("div");
   return { root, bar, label, pause, notice, view: new IndexingStrip(root, bar, label, pause, notice) };
 }
-
-const idle: IndexingState = {
-  running: false,
-  paused: false,
-  watching: true,
-  step: { step: "done" },
-  last_error: null,
-  polling: [],
-  updates: 0,
-  ocr_pending: 0,
-  ocr_paused: false,
-};
 
 describe("indexing strip", () => {
   it("hides while live indexing is idle, shows done/total during the catch-up", () => {

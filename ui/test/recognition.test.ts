@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { IndexingState } from "../src/api";
+import { idle } from "./states";
 import { RecognitionLine, describeRecognition } from "../src/recognition";
-
-const idle: IndexingState = {
-  running: false,
-  paused: false,
-  watching: true,
-  step: { step: "done" },
-  last_error: null,
-  polling: [],
-  updates: 0,
-  ocr_pending: 0,
-  ocr_paused: false,
-};
 
 function line() {
   const root = document.createElement("div");
