@@ -32,6 +32,15 @@ pub struct Passage {
 pub fn estimate_tokens(text: &str) -> usize {
     text.split_word_bounds()
         .map(|w| {
+            // ASCII words, most of most text, in one pass over the bytes:
+            // the same cost as the general rule below.
+            if w.is_ascii() {
+                return if w.bytes().any(|b| b.is_ascii_alphanumeric()) {
+                    1 + w.len().saturating_sub(8) / 3
+                } else {
+                    usize::from(!w.trim().is_empty())
+                };
+            }
             if w.chars().any(char::is_alphanumeric) {
                 // Latin letters with diacritics cost about one extra piece
                 // each; other scripts about one token per character.
@@ -52,8 +61,6 @@ pub fn estimate_tokens(text: &str) -> usize {
                     0
                 };
                 latin_cost + (other * 5).div_ceil(4)
-            } else if w.is_ascii() {
-                usize::from(!w.trim().is_empty())
             } else {
                 w.len()
             }
@@ -79,14 +86,13 @@ fn chunk_block(
     opts: &ChunkOptions,
     out: &mut Vec<Passage>,
 ) {
-    let segs = segments(text, opts.max_tokens);
+    let (segs, costs): (Vec<_>, Vec<_>) = segments(text, opts.max_tokens)
+        .into_iter()
+        .map(|(s, e, para_end, cost)| ((s, e, para_end), cost))
+        .unzip();
     if segs.is_empty() {
         return;
     }
-    let costs: Vec<usize> = segs
-        .iter()
-        .map(|&(s, e, _)| estimate_tokens(&text[s..e]))
-        .collect();
     let mut line_counter = LineCounter::new(text, loc.line);
     let mut i = 0;
     while i < segs.len() {
@@ -138,26 +144,29 @@ fn chunk_block(
 }
 
 /// Byte ranges of sentences (word windows where a sentence alone exceeds
-/// `max_tokens`), each flagged when it ends a paragraph.
-fn segments(text: &str, max_tokens: usize) -> Vec<(usize, usize, bool)> {
+/// `max_tokens`), each flagged when it ends a paragraph, with its estimated
+/// tokens. The estimate is taken once here: word segmentation is the
+/// chunker's main cost on a folder of small text files.
+fn segments(text: &str, max_tokens: usize) -> Vec<(usize, usize, bool, usize)> {
     let mut out = Vec::new();
     for (p_start, para) in paragraphs(text) {
         let mut pieces = Vec::new();
         for (s_off, sentence) in para.split_sentence_bound_indices() {
             let s_start = p_start + s_off;
-            if estimate_tokens(sentence) <= max_tokens {
-                pieces.push((s_start, s_start + sentence.len()));
+            let cost = estimate_tokens(sentence);
+            if cost <= max_tokens {
+                pieces.push((s_start, s_start + sentence.len(), cost));
             } else {
                 word_windows(sentence, s_start, max_tokens, &mut pieces);
             }
         }
-        pieces.retain(|&(s, e)| !text[s..e].trim().is_empty());
+        pieces.retain(|&(s, e, _)| !text[s..e].trim().is_empty());
         let last = pieces.len().saturating_sub(1);
         out.extend(
             pieces
                 .into_iter()
                 .enumerate()
-                .map(|(i, (s, e))| (s, e, i == last)),
+                .map(|(i, (s, e, cost))| (s, e, i == last, cost)),
         );
     }
     out
@@ -189,7 +198,14 @@ fn paragraphs(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-fn word_windows(s: &str, base: usize, max_tokens: usize, out: &mut Vec<(usize, usize)>) {
+/// Cuts an over-long sentence into windows of at most `max_tokens`, each
+/// with its cost (the estimate is additive over word boundaries).
+fn word_windows(
+    s: &str,
+    base: usize,
+    max_tokens: usize,
+    out: &mut Vec<(usize, usize, usize)>,
+) {
     let mut win_start: Option<usize> = None;
     let mut cost = 0;
     let mut last_end = 0;
@@ -197,7 +213,7 @@ fn word_windows(s: &str, base: usize, max_tokens: usize, out: &mut Vec<(usize, u
         let c = estimate_tokens(w);
         if let Some(ws) = win_start {
             if cost + c > max_tokens {
-                out.push((base + ws, base + last_end));
+                out.push((base + ws, base + last_end, cost));
                 win_start = Some(off);
                 cost = 0;
             }
@@ -208,7 +224,7 @@ fn word_windows(s: &str, base: usize, max_tokens: usize, out: &mut Vec<(usize, u
         last_end = off + w.len();
     }
     if let Some(ws) = win_start {
-        out.push((base + ws, base + last_end));
+        out.push((base + ws, base + last_end, cost));
     }
 }
 

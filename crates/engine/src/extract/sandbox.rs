@@ -195,6 +195,17 @@ impl Sandbox {
         limits: &Limits,
         ocr: crate::ocr::OcrSettings,
     ) -> Result<ExtractedDoc, ExtractError> {
+        // Plain text, Markdown and code already in this process's memory are
+        // decoded here: decoding is safe Rust, linear in the bytes (capped by
+        // the crawl's size limit) and guarded against panics, while a worker
+        // round trip would copy the bytes and the text through two pipes.
+        // For a folder of small text files those copies and the context
+        // switches around them were most of the indexer's kernel time.
+        if let (Source::Bytes(_), FileKind::Text | FileKind::Markdown | FileKind::Code) =
+            (source, kind)
+        {
+            return self.extract_locally(source, kind, name, limits, &ocr);
+        }
         let Some((program, args)) = &self.command else {
             return self.extract_locally(source, kind, name, limits, &ocr);
         };

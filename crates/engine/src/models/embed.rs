@@ -239,7 +239,13 @@ impl Embedder for OnnxEmbedder {
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         let text = format!("{}{text}", self.query_prefix);
-        self.embed_passages(&[&text])?
+        let seq = self.tokenize(&text)?;
+        let batch = Batch::pad(&[&seq], self.pad_id, false);
+        let (mask, rows, cols) = (batch.mask.clone(), batch.rows, batch.cols);
+        // The query runs on the session kept for searches, never behind
+        // the indexer's passages.
+        let out = self.model.run_foreground(batch)?;
+        self.pool_batch(&mask, rows, cols, out)?
             .pop()
             .ok_or_else(|| Error::Bug("no embedding for the query".into()))
     }

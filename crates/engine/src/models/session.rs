@@ -128,6 +128,15 @@ pub(crate) struct Output {
 /// A loaded ONNX model: one or more sessions of the same file.
 pub(crate) struct OrtModel {
     sessions: Vec<Mutex<Session>>,
+    /// A session that [`Self::run_all`] never takes, for [`Self::run_foreground`]:
+    /// a search's query must not queue behind the indexer's batches. Opened
+    /// at the first query (`None` inside: it could not be opened, or the
+    /// model runs on an accelerator, where the one session is shared), so
+    /// a process that only indexes never holds it.
+    foreground: std::sync::OnceLock<Option<Mutex<Session>>>,
+    /// Where the sessions came from, to open the foreground one later.
+    path: std::path::PathBuf,
+    tuning: SessionTuning,
     inputs: Vec<String>,
     output: String,
     provider: ExecutionProvider,
@@ -183,12 +192,46 @@ impl OrtModel {
         }
         Ok(OrtModel {
             sessions,
+            foreground: std::sync::OnceLock::new(),
+            path: path.to_path_buf(),
+            tuning: tuning.clone(),
             inputs,
             output,
             provider,
             next: AtomicUsize::new(0),
             last_columns: None,
         })
+    }
+
+    /// Runs one small batch (a search's query) on a session of its own,
+    /// single-threaded, opened on first use; when that is busy (two
+    /// searches at once) or unavailable, as [`Self::run`]. Why: the
+    /// indexer's [`Self::run_all`] holds every pooled session for a whole
+    /// window of passages, so a query embedding, a few milliseconds of
+    /// work, waited for the window (the burst benchmark in
+    /// docs/BENCHMARKS.md). The cost is one more copy of the weights, in
+    /// processes that search.
+    pub fn run_foreground(&self, batch: Batch) -> Result<Output> {
+        let own = self.foreground.get_or_init(|| {
+            if self.provider != ExecutionProvider::Cpu {
+                return None;
+            }
+            let tuning = SessionTuning {
+                intra_threads: 1,
+                ..self.tuning.clone()
+            };
+            match open_session(&self.path, &[self.provider], &tuning) {
+                Ok((s, _)) => Some(Mutex::new(s)),
+                Err(e) => {
+                    tracing::warn!(target: "models::runtime", error = %e, "no session of its own for queries; they share the indexer's");
+                    None
+                }
+            }
+        });
+        if let Some(Ok(mut s)) = own.as_ref().map(Mutex::try_lock) {
+            return self.run_on(&mut s, batch);
+        }
+        self.run(batch)
     }
 
     /// Copies only `columns` of the last position out of a `[batch, seq,
