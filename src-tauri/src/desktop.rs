@@ -102,7 +102,7 @@ pub fn update_tray(app: &AppHandle, s: &IndexingState) {
             s.polling.len(),
             s.polling[0].interval_s
         ),
-        _ if s.watching && s.ocr_pending > 0 && !s.ocr_paused => {
+        _ if s.watching && s.ocr_pending > 0 && !s.ocr_paused && !s.ocr_off => {
             format!("Recognising text: {} pages left", s.ocr_pending)
         }
         _ if s.watching => "Up to date, watching for changes".to_string(),

@@ -48,6 +48,8 @@ pub struct IndexingState {
     pub ocr_pending: u64,
     /// The user paused text recognition.
     pub ocr_paused: bool,
+    /// Text recognition is turned off in Settings: pages wait unread.
+    pub ocr_off: bool,
 }
 
 /// Receives state changes (the window and the tray).
@@ -155,6 +157,7 @@ impl Indexer {
                 self.set(|s| {
                     s.ocr_pending = st.ocr_pending;
                     s.ocr_paused = st.ocr_paused;
+                    s.ocr_off = !st.ocr_enabled;
                 });
                 *slot = Some(Arc::new(w));
                 Ok(())
@@ -211,6 +214,8 @@ impl Indexer {
     pub fn recognition_changed(&self) {
         if let Some(w) = lock(&self.watcher).as_ref() {
             w.recognition_changed();
+            let on = w.status().ocr_enabled;
+            self.set(|st| st.ocr_off = !on);
         }
     }
 
@@ -347,6 +352,7 @@ fn on_event(
                 st.updates += 1;
             }
         }),
+        WatchEvent::OcrWaiting { left } => reporter.set(|st| st.ocr_pending = *left),
         WatchEvent::Polling { root } => reporter.set(|st| st.polling.push(root.clone())),
         // The watcher carries on; a failed reconcile is retried as rescans.
         WatchEvent::Error { error } => reporter.set(|st| {

@@ -31,9 +31,9 @@ pub struct Settings {
     pub shortcut: String,
     /// Launch at login, hidden in the tray.
     pub start_hidden_at_login: bool,
-    /// Recognise the text of scanned pages and images (OCR). Off, images
-    /// are skipped and scans are findable by name only, as with
-    /// `crumb index --no-ocr`.
+    /// Recognise the text of scanned pages and images (OCR). Off, nothing
+    /// is read: scans and images are findable by name and wait, counted,
+    /// until it is on again, as with `crumb index --no-ocr`.
     pub ocr_enabled: bool,
 }
 

@@ -7,6 +7,7 @@ use crate::common::*;
 use crate::extract_support::{require_pdfium, sandbox};
 use crate::support::prerequisite_missing;
 use crumb_engine::extract::{ExtractError, Limits, Source};
+use crumb_engine::progress::{CancelFlag, NoProgress};
 use crumb_engine::{Engine, EngineOptions, FileKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -384,26 +385,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn with_ocr_off_images_are_skipped_with_the_reason_and_scans_say_so() {
+fn with_ocr_off_an_image_waits_unread_and_is_read_once_it_is_turned_on() {
+    if !have_ocr_models() {
+        return;
+    }
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     write(docs.path(), "note.png", render(SENTENCE, "png"));
-    let e = Engine::open(
-        EngineOptions::new(data.path())
-            .with_extract(workers())
-            .with_ocr(false),
-    )
-    .expect("open engine");
+    let e =
+        Engine::open(EngineOptions::new(data.path()).with_extract(workers())).expect("open engine");
+    // The Settings switch: off.
+    e.set_recognition_enabled(false);
     let report = index(&e, docs.path());
-    assert_eq!((report.indexed, report.skipped), (0, 1));
-    assert!(
-        report.failures[0]
-            .reason
-            .contains("text recognition is turned off"),
-        "{:?}",
+    assert_eq!(
+        report.indexed, 1,
+        "found by its name: {:?}",
         report.failures
     );
-    assert!(search(&e, "lighthouse").is_empty());
+    assert_eq!(report.recognised_pages, 0);
+    assert!(search(&e, "lighthouse").is_empty(), "nothing was read");
+    assert_eq!(e.status().unwrap().pending_ocr_pages, 1, "but it waits");
+    let idle = e
+        .recognise_pending(&NoProgress, &CancelFlag::new())
+        .expect("second stage while off");
+    assert_eq!(idle.recognised_pages, 0, "off means off");
+    // On again: the waiting page is read without re-indexing the file.
+    e.set_recognition_enabled(true);
+    let read = e
+        .recognise_pending(&NoProgress, &CancelFlag::new())
+        .expect("second stage");
+    assert_eq!(read.recognised_pages, 1);
+    assert_eq!(names(&search(&e, "lighthouse")), ["note.png"]);
 }
 
 #[test]

@@ -203,37 +203,41 @@ fn a_scan_replaced_or_deleted_before_its_turn_takes_its_pending_pages_with_it() 
 }
 
 #[test]
-fn with_no_ocr_nothing_is_left_pending() {
-    require_pdfium();
-    let docs = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    folder(docs.path());
-    let out = crumb(
-        data.path(),
-        &[
-            "index",
-            &docs.path().to_string_lossy(),
-            "--no-ocr",
-            "--embedder",
-            "none",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn with_no_ocr_pages_wait_unread_and_the_next_index_reads_them() {
+    let Some((docs, data)) = scans_and_text() else {
+        return;
+    };
+    let index = |extra: &[&str]| {
+        let folder = docs.path().to_string_lossy().into_owned();
+        let mut args = vec!["index", folder.as_str(), "--embedder", "none"];
+        args.extend_from_slice(extra);
+        let out = crumb(data.path(), &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    index(&["--no-ocr"]);
     let st = crumb_json(data.path(), &["status", "--json"]);
-    assert_eq!(st["pending_ocr_pages"], 0, "{st}");
+    assert_eq!(st["pending_ocr_pages"], 3, "listed, not read: {st}");
     assert_eq!(st["recognised_pages"], 0, "{st}");
-    assert_eq!(st["files_indexed"], 1, "the typed PDF: {st}");
+    assert_eq!(
+        st["files_indexed"], 3,
+        "the typed PDF and both scans by name: {st}"
+    );
     // The human status says it too.
     let human = crumb(data.path(), &["status"]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
-        text.contains("0 pages recognised, 0 pages waiting for text recognition"),
+        text.contains("0 pages recognised, 3 pages waiting for text recognition"),
         "{text}"
     );
+    // With OCR on again the files are unchanged, yet their pages are read.
+    index(&[]);
+    let st = crumb_json(data.path(), &["status", "--json"]);
+    assert_eq!(st["pending_ocr_pages"], 0, "{st}");
+    assert_eq!(st["recognised_pages"], 3, "{st}");
 }
 
 #[test]

@@ -124,6 +124,8 @@ export interface IndexingState {
   ocr_pending: number;
   /** The user paused text recognition. */
   ocr_paused: boolean;
+  /** Text recognition is turned off in Settings: pages wait unread. */
+  ocr_off: boolean;
 }
 
 export interface KindCounts {

@@ -80,7 +80,7 @@ const state = {
   /** The true count of files matching the words, for the query and filters in `countKey`. */
   matching: null as number | null,
   countKey: "",
-  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0, ocr_pending: 0, ocr_paused: false } as IndexingState,
+  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0, ocr_pending: 0, ocr_paused: false, ocr_off: false } as IndexingState,
 };
 
 const notices = new Notices(byId("notices"));

@@ -4,13 +4,20 @@
 
 import type { IndexingState } from "./api";
 
-/** What the line says, and what its button does; null hides the line. */
+/** What the line says, and what its button does (none: no button); null
+ * hides the line. */
 export function describeRecognition(
-  s: Pick<IndexingState, "ocr_pending" | "ocr_paused">,
-): { label: string; action: "pause" | "resume" } | null {
+  s: Pick<IndexingState, "ocr_pending" | "ocr_paused"> & Partial<Pick<IndexingState, "ocr_off">>,
+): { label: string; action: "pause" | "resume" | null } | null {
   const left = s.ocr_pending ?? 0;
   if (left <= 0) return null;
-  const pages = `${left.toLocaleString()} ${left === 1 ? "page" : "pages"} left`;
+  const noun = left === 1 ? "page" : "pages";
+  // Turned off in Settings, pages still queue: say so, rather than claim
+  // work that is not happening; turning it on reads them.
+  if (s.ocr_off) {
+    return { label: `Text recognition is off: ${left.toLocaleString()} ${noun} waiting`, action: null };
+  }
+  const pages = `${left.toLocaleString()} ${noun} left`;
   return s.ocr_paused
     ? { label: `Text recognition paused: ${pages}`, action: "resume" }
     : { label: `Recognising text: ${pages}`, action: "pause" };
@@ -29,6 +36,8 @@ export class RecognitionLine {
     if (d === null) return;
     // Plain text only: the count is a number, but nothing here is HTML.
     this.label.textContent = d.label;
+    this.button.hidden = d.action === null;
+    if (d.action === null) return;
     this.button.textContent = d.action === "pause" ? "Pause" : "Resume";
     this.button.dataset.action = d.action;
     this.button.setAttribute(

@@ -278,7 +278,7 @@ export class SettingsPanel {
     const left = this.indexing?.ocr_pending ?? 0;
     const note = s.ocr_enabled
       ? "Scanned pages and images are read after the other files, so those are searchable first."
-      : "Off: images are skipped and scanned PDFs are found by name only.";
+      : "Off: scanned pages and images are found by name only; they wait, and are read when this is turned on.";
     return h(
       "section",
       {},

@@ -41,6 +41,17 @@ describe("recognising text line", () => {
     expect(l.root.hidden).toBe(true);
   });
 
+  it("says pages wait, with no Pause, while recognition is off in Settings", () => {
+    const l = line();
+    l.view.update({ ...idle, ocr_pending: 5, ocr_off: true });
+    expect(l.root.hidden).toBe(false);
+    expect(l.label.textContent).toBe("Text recognition is off: 5 pages waiting");
+    expect(l.button.hidden).toBe(true);
+    l.view.update({ ...idle, ocr_pending: 5 });
+    expect(l.label.textContent).toBe("Recognising text: 5 pages left");
+    expect(l.button.hidden).toBe(false);
+  });
+
   it("writes file-derived text as text, never as HTML", () => {
     const l = line();
     l.view.update({ ...idle, ocr_pending: 2 });

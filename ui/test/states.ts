@@ -11,4 +11,5 @@ export const idle: IndexingState = {
   updates: 0,
   ocr_pending: 0,
   ocr_paused: false,
+  ocr_off: false,
 };

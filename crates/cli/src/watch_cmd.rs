@@ -106,6 +106,9 @@ fn print_event(event: &WatchEvent, json: bool) {
         WatchEvent::Recognised { pages, left } => {
             println!("recognised the text of {pages} pages; {left} pages left")
         }
+        WatchEvent::OcrWaiting { left } => {
+            println!("{left} pages wait for text recognition")
+        }
         WatchEvent::Polling { root } => eprintln!(
             "crumb: warning: polling {} every {}s instead of watching it: {}",
             root.root, root.interval_s, root.reason

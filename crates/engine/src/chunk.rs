@@ -200,12 +200,7 @@ fn paragraphs(text: &str) -> Vec<(usize, &str)> {
 
 /// Cuts an over-long sentence into windows of at most `max_tokens`, each
 /// with its cost (the estimate is additive over word boundaries).
-fn word_windows(
-    s: &str,
-    base: usize,
-    max_tokens: usize,
-    out: &mut Vec<(usize, usize, usize)>,
-) {
+fn word_windows(s: &str, base: usize, max_tokens: usize, out: &mut Vec<(usize, usize, usize)>) {
     let mut win_start: Option<usize> = None;
     let mut cost = 0;
     let mut last_end = 0;

@@ -647,8 +647,9 @@ fn sandbox_for(opts: &EngineOptions) -> Sandbox {
     let mut options = opts.sandbox.clone();
     // Indexing never recognises text in line: scanned pages and images are
     // left to the second stage (`index::recognise`), so keyword search of
-    // everything else never waits for OCR.
-    options.ocr.defer = options.ocr.enabled;
+    // everything else never waits for OCR. With OCR off they are still
+    // listed there, unread, for when it is turned on.
+    options.ocr.defer = true;
     // Recognised text is cached beside the index, so re-indexing, a moved
     // file or a second copy never recognise a page twice.
     if options.ocr.cache_dir.is_none() {

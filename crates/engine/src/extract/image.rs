@@ -53,7 +53,10 @@ impl Extractor for ImageExtractor {
             }
         } else {
             ocr::page_text(bytes, || Some(image))
-                .map_err(|e| ExtractError::Unsupported(e.to_string()))?
+                // Said as what it is: the image is fine, its text could not
+                // be read (models missing or failing), so the file is kept
+                // as skipped with that reason rather than "unsupported".
+                .map_err(|e| ExtractError::NoText(format!("image; {e}")))?
                 .unwrap_or_default()
         };
         if text.trim().is_empty() {

@@ -132,12 +132,14 @@ impl Sandbox {
     }
 
     /// The OCR settings of one document: the options' with the time budget
-    /// and the run-time switch applied.
+    /// and the run-time switch applied. Off, a sandbox that defers (the
+    /// engine's) still lists the pages that need recognition, so that
+    /// turning it on later reads them without re-indexing; one that
+    /// recognises in line recognises nothing.
     fn ocr_for_document(&self) -> crate::ocr::OcrSettings {
         let mut ocr = self.options.ocr_for_document();
         if !self.ocr_enabled() {
-            ocr.enabled = false;
-            ocr.defer = false;
+            ocr.enabled = ocr.defer;
         }
         ocr
     }

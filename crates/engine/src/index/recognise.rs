@@ -65,10 +65,10 @@ impl Engine {
         self.sandbox.ocr_enabled()
     }
 
-    /// Turns text recognition off (or back on) for files indexed from now
-    /// on and for the second stage: off, images are skipped with the
-    /// reason and scanned pages record nothing, as with `crumb index
-    /// --no-ocr`; pages already waiting stay pending until it is on again.
+    /// Turns text recognition off (or back on) for the second stage: off,
+    /// images and scanned pages are still listed as waiting, as with
+    /// `crumb index --no-ocr`, and nothing is read until it is on again
+    /// (then they are, without re-indexing the files).
     pub fn set_recognition_enabled(&self, on: bool) {
         self.sandbox.set_ocr_enabled(on);
     }

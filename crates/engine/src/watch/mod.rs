@@ -199,6 +199,12 @@ pub enum WatchEvent {
         /// Pages still waiting.
         left: u64,
     },
+    /// A batch changed how many pages wait for text recognition (new
+    /// scans, or scans deleted), whether or not recognition is on.
+    OcrWaiting {
+        /// Pages waiting.
+        left: u64,
+    },
     /// A folder could not be watched and is polled instead.
     Polling {
         /// The folder and why.

@@ -166,8 +166,14 @@ impl Worker {
     fn note_ocr_pending(&self) {
         let left = self.engine.pending_ocr_pages();
         let mut inner = self.shared.lock();
+        let mut changed = None;
         match left {
-            Ok(n) => inner.status.ocr_pending = n,
+            Ok(n) => {
+                if inner.status.ocr_pending != n {
+                    changed = Some(n);
+                }
+                inner.status.ocr_pending = n;
+            }
             Err(e) => {
                 tracing::debug!(target: "watch", error = %e, "could not count pages waiting for OCR")
             }
@@ -175,6 +181,10 @@ impl Worker {
         inner.ocr_due = true;
         drop(inner);
         self.shared.wake.notify_all();
+        // Said even while recognition is off, when nothing else would say it.
+        if let Some(left) = changed {
+            (self.on_event)(&WatchEvent::OcrWaiting { left });
+        }
     }
 
     /// Blocks while paused. False when stopped.
