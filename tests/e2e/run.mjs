@@ -629,7 +629,15 @@ async function main() {
       await wd.until("the strip to hide", () => wd.exec("return document.getElementById('index-strip').hidden"), 5000);
     });
 
-    await step("scans are read in a second stage: 'Recognising text: N pages left', pause and resume", async () => {
+    await step("scans wait while OCR is off, then are read in a second stage: 'Recognising text: N pages left', pause and resume", async () => {
+      const ocrSwitch = async (on) => {
+        await wd.clickCss("#settings-btn");
+        await wd.until("settings loaded", () => wd.exec("return document.getElementById('settings').dataset.loaded === 'true'"));
+        if ((await wd.exec("return document.getElementById('ocr-enabled').checked")) !== on) await wd.clickCss("#ocr-enabled");
+        await wd.until(`OCR ${on ? "on" : "off"} saved`, () => wd.exec(`return document.getElementById('ocr-note').textContent.startsWith('Off:') === ${!on}`), 10000);
+        await wd.clickCss("#settings-close");
+      };
+      await ocrSwitch(false);
       // Twelve images of one Lorem ipsum page, each with other bytes after
       // the PNG's end, so the OCR cache cannot answer for the others: the
       // keyword stage lists them at once, recognition reads them one by one.
@@ -639,6 +647,15 @@ async function main() {
         writeFileSync(join(docs, "scans", `scan-${i}.png`), Buffer.concat([png, Buffer.from(`\nscan ${i}\n`)]));
       }
       const label = () => wd.exec("const l = document.getElementById('ocr-line'); return l.hidden ? null : document.getElementById('ocr-label').textContent");
+      // Off, they are listed, not read, and the line says so, with no Pause.
+      const waiting = "Text recognition is off: 12 pages waiting";
+      await wd.until("the waiting line", async () => (await label()) === waiting, LIVE_WAIT_MS, 100);
+      if (!(await wd.exec("return document.getElementById('ocr-btn').hidden"))) throw new Error("a Pause button while OCR is off");
+      await sleep(3000);
+      if ((await label()) !== waiting) throw new Error(`pages were read while OCR was off: ${await label()}`);
+      await shot("07e-recognition-off-light");
+      // On again: the same files are read, without being indexed again.
+      await ocrSwitch(true);
       await wd.until("the recognition line", async () => /^Recognising text: \d+ pages? left$/.test((await label()) ?? ""), LIVE_WAIT_MS, 100);
       await wd.clickCss("#ocr-btn[data-action='pause']");
       await wd.until("recognition paused", async () => ((await label()) ?? "").startsWith("Text recognition paused: "), 5000);
@@ -647,7 +664,7 @@ async function main() {
       await sleep(3000);
       const still = await label();
       if (still !== held) throw new Error(`pages were read while paused: ${held} -> ${still}`);
-      await shot("07d-recognition-paused-light");
+      await shot("07f-recognition-paused-light");
       await wd.clickCss("#ocr-btn[data-action='resume']");
       await wd.until("every page read, the line gone", async () => (await label()) === null, 120000, 250);
       // A word of the recognised page finds the scans.
