@@ -192,6 +192,61 @@ fn image_only_pdf_is_recorded_as_having_no_text_layer() {
     assert!(err.to_string().contains("no text layer"), "{err}");
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).expect("gzip");
+    z.finish().expect("gzip")
+}
+
+#[test]
+fn a_pdf_stored_gzip_compressed_under_its_own_name_gives_its_text() {
+    // As Debian ships some manuals: `policy.pdf` holding gzip data.
+    require_pdfium();
+    let pdf = gzip(&crate::ocr::text_pdf(
+        "Quarterly invoices arrive before Thursday",
+        false,
+    ));
+    let contained = sandbox(Duration::from_secs(30), 1 << 30);
+    let doc = contained
+        .extract(
+            Source::Bytes(&pdf),
+            FileKind::Pdf,
+            "policy.pdf",
+            &Limits::default(),
+        )
+        .expect("the PDF inside");
+    assert!(all_text(&doc).contains("invoices"), "{}", all_text(&doc));
+    // The same for a text file, which is otherwise decoded in-process.
+    let txt = gzip(b"a lighthouse keeper's log");
+    let doc = contained
+        .extract(
+            Source::Bytes(&txt),
+            FileKind::Text,
+            "log.txt",
+            &Limits::default(),
+        )
+        .expect("the text inside");
+    assert!(all_text(&doc).contains("lighthouse"));
+}
+
+#[test]
+fn a_gzip_bomb_named_as_a_document_fails_with_a_limit() {
+    let bomb = gzip(&vec![0u8; 8 << 20]);
+    let limits = Limits {
+        max_decompressed_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let contained = sandbox(Duration::from_secs(30), 1 << 30);
+    for (kind, name) in [(FileKind::Pdf, "bomb.pdf"), (FileKind::Text, "bomb.txt")] {
+        let err = contained
+            .extract(Source::Bytes(&bomb), kind, name, &limits)
+            .unwrap_err();
+        assert!(matches!(err, ExtractError::Limit(_)), "{name}: {err}");
+        assert!(err.to_string().contains("decompresses past 1 MiB"), "{err}");
+    }
+}
+
 #[test]
 fn worker_process_gives_the_same_result_as_in_process() {
     let Some(path) = shared_file("corpus/files/epub3-samples/wasteland-otf.epub") else {

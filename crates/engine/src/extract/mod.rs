@@ -283,6 +283,8 @@ impl Extractors {
         if bytes.is_empty() {
             return Err(ExtractError::NoText("empty file".into()));
         }
+        let inflated = gunzipped(kind, bytes, limits)?;
+        let bytes = inflated.as_deref().unwrap_or(bytes);
         let mut doc = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ex.extract(bytes, name, limits)
         }))
@@ -302,6 +304,37 @@ impl Extractors {
         }
         Ok(doc)
     }
+}
+
+/// The first bytes of gzip data.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// What a gzip-compressed document holds, for one stored compressed under
+/// its own name (Debian ships manuals so: `policy.pdf` is gzip data, and
+/// Recoll reads it). None when `bytes` are not gzip data. Decompression
+/// stops at [`Limits::max_decompressed_bytes`], so a gzip bomb is a limit,
+/// never an exhausted worker.
+fn gunzipped(
+    kind: FileKind,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, ExtractError> {
+    use std::io::Read;
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(limits.max_decompressed_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| ExtractError::corrupt(kind.as_str(), format!("damaged gzip data: {e}")))?;
+    if out.len() as u64 > limits.max_decompressed_bytes {
+        return Err(ExtractError::Limit(format!(
+            "gzip data decompresses past {} MiB",
+            limits.max_decompressed_bytes >> 20
+        )));
+    }
+    Ok(Some(out))
 }
 
 fn truncate_to_limit(doc: &mut ExtractedDoc, max_chars: usize) {

@@ -203,10 +203,13 @@ impl Sandbox {
         // round trip would copy the bytes and the text through two pipes.
         // For a folder of small text files those copies and the context
         // switches around them were most of the indexer's kernel time.
-        if let (Source::Bytes(_), FileKind::Text | FileKind::Markdown | FileKind::Code) =
+        // (Compressed ones go to a worker: inflating is where bombs go off.)
+        if let (Source::Bytes(b), FileKind::Text | FileKind::Markdown | FileKind::Code) =
             (source, kind)
         {
-            return self.extract_locally(source, kind, name, limits, &ocr);
+            if !b.starts_with(&super::GZIP_MAGIC) {
+                return self.extract_locally(source, kind, name, limits, &ocr);
+            }
         }
         let Some((program, args)) = &self.command else {
             return self.extract_locally(source, kind, name, limits, &ocr);
