@@ -208,26 +208,21 @@ fn a_pdf_stored_gzip_compressed_under_its_own_name_gives_its_text() {
         false,
     ));
     let contained = sandbox(Duration::from_secs(30), 1 << 30);
-    let doc = contained
-        .extract(
-            Source::Bytes(&pdf),
-            FileKind::Pdf,
-            "policy.pdf",
-            &Limits::default(),
-        )
-        .expect("the PDF inside");
-    assert!(all_text(&doc).contains("invoices"), "{}", all_text(&doc));
-    // The same for a text file, which is otherwise decoded in-process.
-    let txt = gzip(b"a lighthouse keeper's log");
-    let doc = contained
-        .extract(
-            Source::Bytes(&txt),
+    for (bytes, kind, name, word) in [
+        (pdf, FileKind::Pdf, "policy.pdf", "invoices"),
+        // A text file too, which is otherwise decoded in-process.
+        (
+            gzip(b"a lighthouse keeper's log"),
             FileKind::Text,
             "log.txt",
-            &Limits::default(),
-        )
-        .expect("the text inside");
-    assert!(all_text(&doc).contains("lighthouse"));
+            "lighthouse",
+        ),
+    ] {
+        let doc = contained
+            .extract(Source::Bytes(&bytes), kind, name, &Limits::default())
+            .expect("the document inside");
+        assert!(all_text(&doc).contains(word), "{name}: {}", all_text(&doc));
+    }
 }
 
 #[test]
