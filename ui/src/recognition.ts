@@ -7,7 +7,7 @@ import type { IndexingState } from "./api";
 /** What the line says, and what its button does (none: no button); null
  * hides the line. */
 export function describeRecognition(
-  s: Pick<IndexingState, "ocr_pending" | "ocr_paused"> & Partial<Pick<IndexingState, "ocr_off">>,
+  s: Pick<IndexingState, "ocr_pending" | "ocr_paused" | "ocr_off">,
 ): { label: string; action: "pause" | "resume" | null } | null {
   const left = s.ocr_pending ?? 0;
   if (left <= 0) return null;

@@ -28,7 +28,7 @@ describe("recognising text line", () => {
   });
 
   it("says one page, not one pages", () => {
-    expect(describeRecognition({ ocr_pending: 1, ocr_paused: false })?.label).toBe("Recognising text: 1 page left");
+    expect(describeRecognition({ ocr_pending: 1, ocr_paused: false, ocr_off: false })?.label).toBe("Recognising text: 1 page left");
   });
 
   it("says paused and offers Resume, while keyword indexing state is untouched", () => {

@@ -306,8 +306,10 @@ impl Extractors {
     }
 }
 
-/// The first bytes of gzip data.
-pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Whether `bytes` are gzip data (its two magic bytes).
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
 
 /// What a gzip-compressed document holds, for one stored compressed under
 /// its own name (Debian ships manuals so: `policy.pdf` is gzip data, and
@@ -320,7 +322,7 @@ fn gunzipped(
     limits: &Limits,
 ) -> Result<Option<Vec<u8>>, ExtractError> {
     use std::io::Read;
-    if !bytes.starts_with(&GZIP_MAGIC) {
+    if !is_gzip(bytes) {
         return Ok(None);
     }
     let mut out = Vec::new();

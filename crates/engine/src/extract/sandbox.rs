@@ -207,7 +207,7 @@ impl Sandbox {
         if let (Source::Bytes(b), FileKind::Text | FileKind::Markdown | FileKind::Code) =
             (source, kind)
         {
-            if !b.starts_with(&super::GZIP_MAGIC) {
+            if !super::is_gzip(b) {
                 return self.extract_locally(source, kind, name, limits, &ocr);
             }
         }

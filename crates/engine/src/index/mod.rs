@@ -13,3 +13,16 @@ pub use prepare::{prepare_file, Prepared};
 pub use recognise::RecogniseStep;
 pub use report::{Failure, IndexReport};
 pub(crate) use sync::{commit_written, delete_files, repair_lexical, write_batch};
+
+use crate::catalog::FileStatus;
+use crate::extract::ExtractError;
+
+/// How a file that yielded no text is recorded: skipped when there is
+/// nothing to read in it (a format Crumb does not read, no text), failed
+/// when reading it went wrong. Both indexing stages record it so.
+pub(crate) fn status_of(e: &ExtractError) -> FileStatus {
+    match e {
+        ExtractError::Unsupported(_) | ExtractError::NoText(_) => FileStatus::Skipped,
+        _ => FileStatus::Failed,
+    }
+}

@@ -124,12 +124,8 @@ pub fn prepare_file(
             }
         }
         Err(e) => {
-            let status = match e {
-                ExtractError::Unsupported(_) | ExtractError::NoText(_) => FileStatus::Skipped,
-                _ => FileStatus::Failed,
-            };
             tracing::info!(target: "index::extract", path = %found.path.display(), reason = %e, "not indexed");
-            outcome(status, e.to_string(), Some(hash))
+            outcome(super::status_of(&e), e.to_string(), Some(hash))
         }
     }
 }

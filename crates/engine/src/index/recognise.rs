@@ -181,11 +181,10 @@ impl Engine {
             ),
             Err(e) => {
                 tracing::info!(target: "index::ocr", path = %file.path, reason = %e, "pages not recognised");
-                let status = match e {
-                    ExtractError::Unsupported(_) | ExtractError::NoText(_) => FileStatus::Skipped,
-                    _ => FileStatus::Failed,
-                };
-                (ExtractedDoc::default(), (status, e.to_string()))
+                (
+                    ExtractedDoc::default(),
+                    (super::status_of(&e), e.to_string()),
+                )
             }
         };
         // Pages the budget left unread stay queued; the first page of a
