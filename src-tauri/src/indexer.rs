@@ -48,6 +48,9 @@ pub struct IndexingState {
     pub ocr_pending: u64,
     /// The user paused text recognition.
     pub ocr_paused: bool,
+    /// Paused, but the page being read when the pause came is still being
+    /// finished: "Pausing text recognition…" until it lands.
+    pub ocr_stopping: bool,
     /// Text recognition is turned off in Settings: pages wait unread.
     pub ocr_off: bool,
 }
@@ -193,11 +196,19 @@ impl Indexer {
     /// Pauses text recognition only: keyword indexing and search go on,
     /// and the pages left wait until [`Indexer::resume_recognition`].
     pub fn pause_recognition(&self, host: &Host) {
-        match lock(&self.watcher).as_ref() {
-            Some(w) => w.pause_recognition(),
-            None => host.engine().pause_recognition(),
-        }
-        self.set(|st| st.ocr_paused = true);
+        let watcher = lock(&self.watcher);
+        // The watcher is asked inside the state's update: the event that ends
+        // a step in flight waits for it, so it cannot be overtaken.
+        self.set(|st| {
+            st.ocr_stopping = match watcher.as_ref() {
+                Some(w) => w.pause_recognition(),
+                None => {
+                    host.engine().pause_recognition();
+                    false
+                }
+            };
+            st.ocr_paused = true;
+        });
     }
 
     /// Resumes text recognition.
@@ -206,7 +217,10 @@ impl Indexer {
             Some(w) => w.resume_recognition(),
             None => host.engine().resume_recognition(),
         }
-        self.set(|st| st.ocr_paused = false);
+        self.set(|st| {
+            st.ocr_paused = false;
+            st.ocr_stopping = false;
+        });
     }
 
     /// Text recognition was turned on or off in Settings: the watcher reads
@@ -347,6 +361,8 @@ fn on_event(
         WatchEvent::Embedded { .. } => {}
         WatchEvent::Recognised { pages, left } => reporter.set(|st| {
             st.ocr_pending = *left;
+            // A step ended: if a pause came during it, it holds now.
+            st.ocr_stopping = false;
             // Recognised text is new content: the window re-runs its query.
             if *pages > 0 {
                 st.updates += 1;
@@ -356,6 +372,7 @@ fn on_event(
         WatchEvent::Polling { root } => reporter.set(|st| st.polling.push(root.clone())),
         // The watcher carries on; a failed reconcile is retried as rescans.
         WatchEvent::Error { error } => reporter.set(|st| {
+            st.ocr_stopping = false;
             st.running = false;
             st.watching = true;
             st.last_error = Some(error.clone());

@@ -172,19 +172,40 @@ const env = {
   RUST_LOG: process.env.RUST_LOG ?? "info",
 };
 
+let launches = 0;
 async function withApp(extraEnv, f) {
   const log = join(artifacts, `app-${Date.now()}.log`);
-  const driver = spawn(driverBin, ["--port", String(port)], { env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  // Each launch gets ports of its own, for tauri-driver and for the native
+  // WebKitWebDriver it starts: a native driver of the previous launch that
+  // is still letting go of its port must not answer (or refuse) this one.
+  const driverPort = port + 2 * launches;
+  const nativePort = driverPort + 1;
+  launches++;
+  const driver = spawn(driverBin, ["--port", String(driverPort), "--native-port", String(nativePort)], {
+    env: { ...env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const chunks = [];
   driver.stdout.on("data", (d) => chunks.push(d));
   driver.stderr.on("data", (d) => chunks.push(d));
-  const wd = new WebDriver(`http://127.0.0.1:${port}`);
+  const wd = new WebDriver(`http://127.0.0.1:${driverPort}`);
   try {
     await wd.until("tauri-driver", async () => {
       if (driver.exitCode !== null) throw new Error(`tauri-driver exited (${driver.exitCode}): ${Buffer.concat(chunks)}`);
-      return (await fetch(`http://127.0.0.1:${port}/status`)).ok;
+      return (await fetch(`http://127.0.0.1:${driverPort}/status`)).ok;
     }, 15000, 200);
-    await wd.start(app);
+    // tauri-driver answers /status before its native driver listens; a
+    // session asked for in that gap fails to connect, so ask again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await wd.start(app);
+        break;
+      } catch (e) {
+        // Only a refused connection is retried: no session, so no window, was made.
+        if (attempt >= 20 || driver.exitCode !== null || !/fetch failed|ECONNREFUSED|ECONNRESET/.test(`${e.message} ${e.cause?.message ?? ""}`)) throw e;
+        await sleep(500);
+      }
+    }
     currentWd = wd;
     await wd.until("the window to boot", () => wd.exec("return document.body.dataset.ready === 'true'"), 30000);
     await f(wd);
@@ -192,7 +213,7 @@ async function withApp(extraEnv, f) {
     currentWd = null;
     await wd.stop();
     // Kill tauri-driver by its PID, never by name, and wait until it has
-    // exited: the next app's driver needs the port it holds.
+    // exited, so no window of this launch is left beside the next one.
     const exited = driver.exitCode !== null ? Promise.resolve() : new Promise((r) => driver.once("exit", r));
     driver.kill("SIGTERM");
     await Promise.race([exited, sleep(500)]);
@@ -548,7 +569,10 @@ async function main() {
         return /^2[,.\u00a0\u202f ]?500 results$/.test(t) ? t : null;
       }, 10000);
       if (!count) throw new Error("no count");
-      const last = await wd.exec("return document.querySelectorAll('#results .result')[49].dataset.fileId");
+      // Read once the search has settled: a repaint (the reranked order, a
+      // live update) builds the rows past the first screenful a frame later.
+      const last = await wd.until("the 50th row", () =>
+        wd.exec("return document.body.dataset.phase === 'done' ? (document.querySelectorAll('#results .result')[49]?.dataset.fileId ?? null) : null"), 10000);
       // Down to the last row, as a keyboard user would: the list asks for more.
       await wd.keys("\uE015".repeat(50));
       await wd.until("the next page", async () => (await rows()) === 100, 30000);
@@ -658,10 +682,11 @@ async function main() {
       await ocrSwitch(true);
       await wd.until("the recognition line", async () => /^Recognising text: \d+ pages? left$/.test((await label()) ?? ""), LIVE_WAIT_MS, 100);
       await wd.clickCss("#ocr-btn[data-action='pause']");
-      await wd.until("recognition paused", async () => ((await label()) ?? "").startsWith("Text recognition paused: "), 5000);
-      await sleep(3000); // a page already being read when Pause came may still land
+      // The page in hand when Pause came is finished first ("Pausing after
+      // the current page"); "paused" means nothing is being read.
+      await wd.until("recognition paused", async () => ((await label()) ?? "").startsWith("Text recognition paused: "), 60000, 50);
       const held = await label();
-      await sleep(3000);
+      await sleep(4000);
       const still = await label();
       if (still !== held) throw new Error(`pages were read while paused: ${held} -> ${still}`);
       await shot("07f-recognition-paused-light");

@@ -492,3 +492,75 @@ fn scans_wait_for_text_recognition_while_keyword_edits_go_through() {
         .iter()
         .any(|e| matches!(e, WatchEvent::Recognised { left: 0, .. })));
 }
+
+/// Pause takes hold after the page being read, and says when: the watcher
+/// reports the step in flight, that step's event is the last, and no page
+/// is read after it until resume.
+#[test]
+fn pausing_recognition_mid_page_finishes_that_page_then_reads_nothing() {
+    crate::extract_support::require_pdfium();
+    if !crate::ocr::have_ocr_models() {
+        return;
+    }
+    let live = Live::start(WatchOptions::default(), |_| {});
+    let words = [
+        "amber", "basalt", "cobalt", "damask", "ermine", "fennel", "garnet", "hazel",
+    ];
+    for w in words {
+        let text = format!("The {w} ledger was signed on Tuesday");
+        write(
+            &live.root,
+            &format!("scan-{w}.png"),
+            crate::ocr::render(&text, "png"),
+        );
+    }
+    // Catch a page being read (each scan is one step); a pause that lands
+    // between two steps has nothing in flight, so try again.
+    let mut in_flight = false;
+    for _ in 0..50 {
+        assert!(
+            eventually(|| live.watcher().status().recognising),
+            "{:?}",
+            live.watcher().status()
+        );
+        if live.watcher().pause_recognition() {
+            in_flight = true;
+            break;
+        }
+        live.watcher().resume_recognition();
+    }
+    assert!(in_flight, "never paused while a page was being read");
+    assert!(eventually(|| !live.watcher().status().recognising));
+    let events = |live: &Live| -> Vec<(u64, u64)> {
+        let all = live.events.lock().expect("events");
+        all.iter()
+            .filter_map(|e| match e {
+                WatchEvent::Recognised { pages, left } => Some((*pages, *left)),
+                _ => None,
+            })
+            .collect()
+    };
+    let settled = events(&live);
+    let left = live.watcher().status().ocr_pending;
+    assert_eq!(
+        settled.last().map(|e| e.1),
+        Some(left),
+        "the last step's event tells what is left"
+    );
+    assert!(
+        left > 0,
+        "every page was read before the pause: {settled:?}"
+    );
+    // Well past a step's time: nothing more is read while paused.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(events(&live), settled);
+    assert_eq!(live.watcher().status().ocr_pending, left);
+    assert!(!live.watcher().status().recognising);
+
+    live.watcher().resume_recognition();
+    assert!(live.watcher().wait_idle(PATIENCE));
+    assert_eq!(live.watcher().status().ocr_pending, 0);
+    for w in words {
+        assert_eq!(live.finds(w), vec![format!("scan-{w}.png")], "{w}");
+    }
+}

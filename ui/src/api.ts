@@ -124,6 +124,8 @@ export interface IndexingState {
   ocr_pending: number;
   /** The user paused text recognition. */
   ocr_paused: boolean;
+  /** Paused, while the page being read when the pause came is finished. */
+  ocr_stopping: boolean;
   /** Text recognition is turned off in Settings: pages wait unread. */
   ocr_off: boolean;
 }

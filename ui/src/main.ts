@@ -80,7 +80,7 @@ const state = {
   /** The true count of files matching the words, for the query and filters in `countKey`. */
   matching: null as number | null,
   countKey: "",
-  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0, ocr_pending: 0, ocr_paused: false, ocr_off: false } as IndexingState,
+  indexing: { running: false, paused: false, watching: false, step: null, last_error: null, polling: [], updates: 0, ocr_pending: 0, ocr_paused: false, ocr_stopping: false, ocr_off: false } as IndexingState,
 };
 
 const notices = new Notices(byId("notices"));
@@ -135,7 +135,7 @@ function paint(): void {
   } else {
     el.weak.replaceChildren();
   }
-  el.count.textContent = countLabel(state.hits.length, state.limit, state.countKey === countKey(searchArgs()) ? state.matching : null);
+  paintCount();
   if (state.hits.length > 0) {
     el.empty.replaceChildren();
     el.empty.dataset.state = "results";
@@ -165,6 +165,11 @@ function paint(): void {
   }
   const hit = state.whyOpen ? (state.hits[state.selected] ?? null) : null;
   renderWhy(el.why, hit, state.selected, state.reranked);
+}
+
+/** The count line alone: a count that arrives must not rebuild the rows under the person's selection. */
+function paintCount(): void {
+  el.count.textContent = countLabel(state.hits.length, state.limit, state.countKey === countKey(searchArgs()) ? state.matching : null);
 }
 
 function select(i: number): void {
@@ -255,7 +260,7 @@ function askCount(): void {
     .then((n) => {
       if (state.countKey !== key) return;
       state.matching = n;
-      paint();
+      paintCount();
     })
     .catch(() => {
       // The "50+" stays: a count is a nicety, not worth an error notice.

@@ -7,7 +7,7 @@ import type { IndexingState } from "./api";
 /** What the line says, and what its button does (none: no button); null
  * hides the line. */
 export function describeRecognition(
-  s: Pick<IndexingState, "ocr_pending" | "ocr_paused" | "ocr_off">,
+  s: Pick<IndexingState, "ocr_pending" | "ocr_paused" | "ocr_stopping" | "ocr_off">,
 ): { label: string; action: "pause" | "resume" | null } | null {
   const left = s.ocr_pending ?? 0;
   if (left <= 0) return null;
@@ -18,9 +18,12 @@ export function describeRecognition(
     return { label: `Text recognition is off: ${left.toLocaleString()} ${noun} waiting`, action: null };
   }
   const pages = `${left.toLocaleString()} ${noun} left`;
-  return s.ocr_paused
-    ? { label: `Text recognition paused: ${pages}`, action: "resume" }
-    : { label: `Recognising text: ${pages}`, action: "pause" };
+  if (!s.ocr_paused) return { label: `Recognising text: ${pages}`, action: "pause" };
+  // "Paused" only once nothing is being read: the page in hand when Pause
+  // came is finished first (and counted), and Resume still undoes it.
+  return s.ocr_stopping
+    ? { label: `Pausing after the current page: ${pages}`, action: "resume" }
+    : { label: `Text recognition paused: ${pages}`, action: "resume" };
 }
 
 export class RecognitionLine {

@@ -28,7 +28,7 @@ describe("recognising text line", () => {
   });
 
   it("says one page, not one pages", () => {
-    expect(describeRecognition({ ocr_pending: 1, ocr_paused: false, ocr_off: false })?.label).toBe("Recognising text: 1 page left");
+    expect(describeRecognition({ ocr_pending: 1, ocr_paused: false, ocr_stopping: false, ocr_off: false })?.label).toBe("Recognising text: 1 page left");
   });
 
   it("says paused and offers Resume, while keyword indexing state is untouched", () => {
@@ -39,6 +39,15 @@ describe("recognising text line", () => {
     expect(l.button.textContent).toBe("Resume");
     l.view.update({ ...idle, ocr_pending: 0, ocr_paused: true });
     expect(l.root.hidden).toBe(true);
+  });
+
+  it("says pausing, not paused, until the page being read is finished", () => {
+    const l = line();
+    l.view.update({ ...idle, ocr_pending: 4, ocr_paused: true, ocr_stopping: true });
+    expect(l.label.textContent).toBe("Pausing after the current page: 4 pages left");
+    expect(l.button.dataset.action).toBe("resume");
+    l.view.update({ ...idle, ocr_pending: 3, ocr_paused: true });
+    expect(l.label.textContent).toBe("Text recognition paused: 3 pages left");
   });
 
   it("says pages wait, with no Pause, while recognition is off in Settings", () => {

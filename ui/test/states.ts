@@ -11,5 +11,6 @@ export const idle: IndexingState = {
   updates: 0,
   ocr_pending: 0,
   ocr_paused: false,
+  ocr_stopping: false,
   ocr_off: false,
 };

@@ -73,6 +73,11 @@ fn run(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
                     return;
                 }
                 if let Some(w) = next_work(&inner, engine) {
+                    // Marked under the lock that chose it: a pause that
+                    // takes the lock after this sees the step in flight.
+                    if matches!(w, Work::Recognise) {
+                        inner.status.recognising = true;
+                    }
                     break w;
                 }
                 inner = shared.wake.wait(inner).unwrap_or_else(|p| p.into_inner());
@@ -85,9 +90,9 @@ fn run(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
     }
 }
 
-/// One step of text recognition, then the count of pages left.
+/// One step of text recognition, then the count of pages left. Every step
+/// ends in an event, so an owner waiting for a pause to take hold hears it.
 fn recognise(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
-    shared.lock().status.recognising = true;
     let step = engine.recognise_step();
     let left = engine.pending_ocr_pages();
     let mut inner = shared.lock();
@@ -111,6 +116,8 @@ fn recognise(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
         Ok(None) => {
             inner.ocr_due = false;
             inner.status.ocr_pending = 0;
+            drop(inner);
+            (on_event)(&WatchEvent::Recognised { pages: 0, left: 0 });
         }
         Err(e) => {
             // Not retried in a loop (a broken disk would spin): the next

@@ -338,10 +338,18 @@ impl Watcher {
     /// Pauses text recognition (the second stage) after the page it is
     /// reading; keyword indexing, embedding and search go on. Pages stay
     /// pending, also across restarts, until [`Watcher::resume_recognition`].
-    pub fn pause_recognition(&self) {
+    ///
+    /// True when a step was being read as the pause came: it is finished
+    /// first, and its [`WatchEvent::Recognised`] (or [`WatchEvent::Error`])
+    /// says when recognition has actually stopped.
+    pub fn pause_recognition(&self) -> bool {
+        let mut inner = self.shared.lock();
         self.engine.pause_recognition();
-        self.shared.lock().status.ocr_paused = true;
+        inner.status.ocr_paused = true;
+        let in_flight = inner.status.recognising;
+        drop(inner);
         self.shared.wake.notify_all();
+        in_flight
     }
 
     /// Resumes text recognition after [`Watcher::pause_recognition`].
