@@ -225,6 +225,36 @@ fn a_pdf_stored_gzip_compressed_under_its_own_name_gives_its_text() {
     }
 }
 
+/// Files named `.gz` are opened as the document inside, as Recoll does:
+/// found by a word of their text, at its page; an archive is not opened.
+#[test]
+fn gzipped_documents_named_gz_are_found_by_their_words() {
+    use crate::common::{engine, index, names, search, write};
+    require_pdfium();
+    let docs = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    write(
+        docs.path(),
+        "minutes.txt.gz",
+        gzip(b"The allotment committee approved the greenhouse."),
+    );
+    write(
+        docs.path(),
+        "manual.pdf.gz",
+        gzip(&crate::ocr::text_pdf("Descale the kettle monthly", false)),
+    );
+    write(docs.path(), "backup.tar.gz", gzip(b"greenhouse kettle"));
+    let e = engine(data.path());
+    let report = index(&e, docs.path());
+    assert_eq!(report.failed, 0, "{:?}", report.failures);
+    assert_eq!(names(&search(&e, "allotment")), vec!["minutes.txt.gz"]);
+    assert_eq!(names(&search(&e, "greenhouse")), vec!["minutes.txt.gz"]);
+    let hits = search(&e, "descale");
+    assert_eq!(names(&hits), vec!["manual.pdf.gz"]);
+    assert_eq!(hits[0].location.page, Some(1));
+    assert_eq!(hits[0].kind, FileKind::Pdf);
+}
+
 #[test]
 fn a_gzip_bomb_named_as_a_document_fails_with_a_limit() {
     let bomb = gzip(&vec![0u8; 8 << 20]);

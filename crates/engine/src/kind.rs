@@ -104,8 +104,24 @@ impl FileKind {
             .find(|k| k.as_str().eq_ignore_ascii_case(name))
     }
 
-    /// Classifies a path by its extension (case-insensitive).
+    /// Classifies a path by its extension (case-insensitive). A document
+    /// compressed with gzip (`notes.txt.gz`, `manual.pdf.gz`, as Recoll
+    /// reads them) is the kind of the name inside; the extractor inflates it
+    /// within the decompression limit. A bare `.gz`, an archive (`.tar.gz`)
+    /// and gzip inside gzip are not documents.
     pub fn from_path(path: &Path) -> FileKind {
+        let gz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        match path.file_stem() {
+            // One level only: `x.txt.gz.gz` names no kind ("gz" is none).
+            Some(inner) if gz => FileKind::from_name(Path::new(inner)),
+            _ => FileKind::from_name(path),
+        }
+    }
+
+    /// The kind a file name's own extension says.
+    fn from_name(path: &Path) -> FileKind {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -179,6 +195,19 @@ mod tests {
         assert_eq!(FileKind::from_path(Path::new("README")), FileKind::Text);
         assert_eq!(FileKind::from_path(Path::new("photo.JPG")), FileKind::Image);
         assert_eq!(FileKind::from_path(Path::new("clip.mp4")), FileKind::Other);
+    }
+
+    #[test]
+    fn a_gzipped_document_is_the_kind_inside() {
+        let kind = |p: &str| FileKind::from_path(Path::new(p));
+        assert_eq!(kind("docs/notes.txt.gz"), FileKind::Text);
+        assert_eq!(kind("manual.PDF.GZ"), FileKind::Pdf);
+        assert_eq!(kind("CHANGELOG.gz"), FileKind::Text);
+        // Archives and bare or doubly compressed files are not documents.
+        assert_eq!(kind("backup.tar.gz"), FileKind::Other);
+        assert_eq!(kind("data.gz"), FileKind::Other);
+        assert_eq!(kind("notes.txt.gz.gz"), FileKind::Other);
+        assert_eq!(kind(".gz"), FileKind::Other);
     }
 
     #[test]
