@@ -236,6 +236,22 @@ fn a_burst_of_500_files_is_coalesced_and_fully_indexed() {
         st.batches
     );
     live.expect("item437", &["f437.txt"]);
+    // Text files leave nothing to recognise, and `crumb watch` says nothing
+    // of recognition after each batch.
+    let said: Vec<WatchEvent> = live
+        .events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                WatchEvent::Recognised { .. } | WatchEvent::OcrWaiting { .. }
+            )
+        })
+        .cloned()
+        .collect();
+    assert_eq!(said, Vec::<WatchEvent>::new());
 }
 
 #[test]

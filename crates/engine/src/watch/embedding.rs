@@ -90,8 +90,9 @@ fn run(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
     }
 }
 
-/// One step of text recognition, then the count of pages left. Every step
-/// ends in an event, so an owner waiting for a pause to take hold hears it.
+/// One step of text recognition, then the count of pages left. A step that
+/// a pause came during always ends in an event, so an owner waiting for the
+/// pause to take hold hears it.
 fn recognise(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
     let step = engine.recognise_step();
     let left = engine.pending_ocr_pages();
@@ -116,8 +117,13 @@ fn recognise(engine: &Engine, shared: &Shared, on_event: &SharedOnEvent) {
         Ok(None) => {
             inner.ocr_due = false;
             inner.status.ocr_pending = 0;
+            // Nothing was read, and nothing is said (this look follows every
+            // batch), unless a pause came during it and waits to hear.
+            let paused = inner.status.ocr_paused;
             drop(inner);
-            (on_event)(&WatchEvent::Recognised { pages: 0, left: 0 });
+            if paused {
+                (on_event)(&WatchEvent::Recognised { pages: 0, left: 0 });
+            }
         }
         Err(e) => {
             // Not retried in a loop (a broken disk would spin): the next
