@@ -49,7 +49,7 @@ pub struct IndexingState {
     /// The user paused text recognition.
     pub ocr_paused: bool,
     /// Paused, but the page being read when the pause came is still being
-    /// finished: "Pausing text recognition…" until it lands.
+    /// finished: "Pausing after the current page" until it lands.
     pub ocr_stopping: bool,
     /// Text recognition is turned off in Settings: pages wait unread.
     pub ocr_off: bool,
