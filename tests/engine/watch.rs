@@ -85,11 +85,24 @@ impl Live {
         snapshot(&self.data, &self.root).into_keys().collect()
     }
 
+    /// What the watcher has said so far.
+    fn events(&self) -> Vec<WatchEvent> {
+        self.events.lock().expect("events").clone()
+    }
+
+    /// A watched folder whose scans are read: pdfium and the OCR models
+    /// are required (None only when an opt-out counted the test skipped).
+    fn with_ocr() -> Option<Live> {
+        crate::extract_support::require_pdfium();
+        if !crate::ocr::have_ocr_models() {
+            return None;
+        }
+        Some(Live::start(WatchOptions::default(), |_| {}))
+    }
+
     /// Total files (re)indexed by batches so far.
     fn updates(&self) -> u64 {
-        self.events
-            .lock()
-            .expect("events")
+        self.events()
             .iter()
             .map(|e| match e {
                 WatchEvent::Batch { batch } => batch.report.indexed,
@@ -239,17 +252,14 @@ fn a_burst_of_500_files_is_coalesced_and_fully_indexed() {
     // Text files leave nothing to recognise, and `crumb watch` says nothing
     // of recognition after each batch.
     let said: Vec<WatchEvent> = live
-        .events
-        .lock()
-        .expect("events")
-        .iter()
+        .events()
+        .into_iter()
         .filter(|e| {
             matches!(
                 e,
                 WatchEvent::Recognised { .. } | WatchEvent::OcrWaiting { .. }
             )
         })
-        .cloned()
         .collect();
     assert_eq!(said, Vec::<WatchEvent>::new());
 }
@@ -286,9 +296,7 @@ fn polling_fallback_keeps_the_index_current_and_says_so() {
     let st = live.watcher().status();
     assert_eq!(st.polling.len(), 1, "{st:?}");
     assert!(live
-        .events
-        .lock()
-        .expect("events")
+        .events()
         .iter()
         .any(|e| matches!(e, WatchEvent::Polling { .. })));
     write(&live.root, "sub/p.txt", "polled");
@@ -467,11 +475,9 @@ fn keyword_search_has_a_change_before_its_embedding_runs() {
 /// it is found at once; resumed, the scan's words are found at their page.
 #[test]
 fn scans_wait_for_text_recognition_while_keyword_edits_go_through() {
-    crate::extract_support::require_pdfium();
-    if !crate::ocr::have_ocr_models() {
+    let Some(live) = Live::with_ocr() else {
         return;
-    }
-    let live = Live::start(WatchOptions::default(), |_| {});
+    };
     live.watcher().pause_recognition();
     write(
         &live.root,
@@ -502,9 +508,7 @@ fn scans_wait_for_text_recognition_while_keyword_edits_go_through() {
     let hits = search(&live.engine, "marmalade");
     assert_eq!(hits[0].location.page, Some(2));
     assert!(live
-        .events
-        .lock()
-        .expect("events")
+        .events()
         .iter()
         .any(|e| matches!(e, WatchEvent::Recognised { left: 0, .. })));
 }
@@ -514,11 +518,9 @@ fn scans_wait_for_text_recognition_while_keyword_edits_go_through() {
 /// is read after it until resume.
 #[test]
 fn pausing_recognition_mid_page_finishes_that_page_then_reads_nothing() {
-    crate::extract_support::require_pdfium();
-    if !crate::ocr::have_ocr_models() {
+    let Some(live) = Live::with_ocr() else {
         return;
-    }
-    let live = Live::start(WatchOptions::default(), |_| {});
+    };
     let words = [
         "amber", "basalt", "cobalt", "damask", "ermine", "fennel", "garnet", "hazel",
     ];
@@ -548,8 +550,8 @@ fn pausing_recognition_mid_page_finishes_that_page_then_reads_nothing() {
     assert!(in_flight, "never paused while a page was being read");
     assert!(eventually(|| !live.watcher().status().recognising));
     let events = |live: &Live| -> Vec<(u64, u64)> {
-        let all = live.events.lock().expect("events");
-        all.iter()
+        live.events()
+            .iter()
             .filter_map(|e| match e {
                 WatchEvent::Recognised { pages, left } => Some((*pages, *left)),
                 _ => None,
